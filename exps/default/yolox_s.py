@@ -1,0 +1,5 @@
+"""Official YOLOX-S (same fields as `get_exp(None, "yolox-s")`); copy this file to customise it."""
+
+from yolox.exp.default import ZOO_EXPS
+
+Exp = ZOO_EXPS["yolox-s"]

@@ -1,0 +1,15 @@
+"""YOLOX-Nano with ECA attention on the three backbone outputs (dark3, dark4, dark5).
+
+Train: python tools/train.py -f exps/yolox_nano_eca.py -b 16 -c yolox_nano.pth
+"""
+
+import os
+
+from yolox.exp.default import ZOO_EXPS
+
+
+class Exp(ZOO_EXPS["yolox-nano"]):
+    def __init__(self) -> None:
+        super().__init__()
+        self.attention = "eca"
+        self.exp_name = os.path.splitext(os.path.basename(__file__))[0]

@@ -1,0 +1,40 @@
+"""Shared test fixtures: where the read-only shared data lives, and small-thread CPU settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+
+
+def _env_path(var: str, default_child: str) -> Path | None:
+    """A directory named by ``var``, or the sibling default when only YOLOX_SHARED is set."""
+    value = os.environ.get(var)
+    if value:
+        return Path(value)
+    shared = os.environ.get("YOLOX_SHARED")
+    if shared:
+        return Path(shared) / default_child
+    return None
+
+
+@pytest.fixture(scope="session")
+def shared_datasets() -> Path:
+    """`../shared/datasets`, named by YOLOX_TEST_DATA (or YOLOX_SHARED/datasets); skip otherwise."""
+    path = _env_path("YOLOX_TEST_DATA", "datasets")
+    if path is None or not path.is_dir():
+        pytest.skip("shared datasets not available: set YOLOX_TEST_DATA=../shared/datasets")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shared_fixtures() -> Path:
+    """`../shared/fixtures`, named by YOLOX_TEST_FIXTURES (or YOLOX_SHARED/fixtures); skip otherwise."""
+    path = _env_path("YOLOX_TEST_FIXTURES", "fixtures")
+    if path is None or not path.is_dir():
+        pytest.skip("official fixtures not available: set YOLOX_TEST_FIXTURES=../shared/fixtures")
+    return path

@@ -1,0 +1,7 @@
+"""Experiments: the one place a run is composed."""
+
+from .base_exp import BaseExp
+from .build import ExpError, get_exp, get_exp_by_file, get_exp_by_name
+from .yolox_base import Exp
+
+__all__ = ["BaseExp", "Exp", "ExpError", "get_exp", "get_exp_by_file", "get_exp_by_name"]

@@ -1,0 +1,63 @@
+"""Find and load an experiment: from a Python file (``-f``) or an official model name (``-n``)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+from .base_exp import BaseExp
+
+__all__ = ["get_exp", "get_exp_by_file", "get_exp_by_name", "ExpError"]
+
+
+class ExpError(RuntimeError):
+    """The experiment file or name cannot be turned into an Exp."""
+
+
+def get_exp_by_file(exp_file: str) -> BaseExp:
+    """Import ``exp_file`` and instantiate its ``Exp`` class.
+
+    Errors raised while importing the file propagate with their own traceback (they are the
+    user's to fix); only a missing file or a missing ``Exp`` class become an ExpError.
+    """
+    path = Path(exp_file)
+    if not path.is_file():
+        raise ExpError(f"experiment file not found: {exp_file}")
+    module_name = f"yolox_exp_{path.stem}_{abs(hash(str(path.resolve())))}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ExpError(f"cannot import experiment file {exp_file} (is it a .py file?)")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)  # errors in the exp file surface here, unchanged
+    exp_class = getattr(module, "Exp", None)
+    if exp_class is None:
+        raise ExpError(f"experiment file {exp_file} defines no class named 'Exp'")
+    exp = exp_class()
+    if not isinstance(exp, BaseExp):
+        raise ExpError(f"{exp_file}: Exp must derive from yolox.exp.BaseExp")
+    if getattr(exp, "exp_name", None) in (None, "yolox_base"):
+        exp.exp_name = path.stem
+    return exp
+
+
+def get_exp_by_name(exp_name: str) -> BaseExp:
+    """An official model by name: yolox-nano, -tiny, -s, -m, -l, -x, yolov3 (``_`` also accepted)."""
+    from .default import ZOO_EXPS
+
+    key = exp_name.lower().replace("_", "-")
+    if key not in ZOO_EXPS:
+        raise ExpError(f"unknown model name {exp_name!r}; choose one of {sorted(ZOO_EXPS)}")
+    return ZOO_EXPS[key]()
+
+
+def get_exp(exp_file: Optional[str] = None, exp_name: Optional[str] = None) -> BaseExp:
+    """The Exp of ``exp_file`` if given, else the official one named ``exp_name``."""
+    if exp_file is not None:
+        return get_exp_by_file(os.fspath(exp_file))
+    if exp_name is not None:
+        return get_exp_by_name(exp_name)
+    raise ExpError("give an experiment file (-f) or a model name (-n)")

@@ -1,0 +1,329 @@
+"""The YOLOX experiment: official fields and defaults, plus ``attention`` and data-format fields."""
+
+from __future__ import annotations
+
+import os
+import random
+from typing import Any, Dict, Optional, Sequence, Tuple
+
+import torch
+import torch.distributed as dist
+import torch.nn.functional as F
+from torch import nn
+
+from yolox.models.build import ModelConfig, build_model
+
+from .base_exp import BaseExp
+
+__all__ = ["Exp"]
+
+
+def _coco_classes() -> Tuple[str, ...]:
+    from yolox.data.datasets.coco_classes import COCO_CLASSES
+
+    return tuple(COCO_CLASSES)
+
+
+class Exp(BaseExp):
+    """Defaults are YOLOX-L on COCO (depth 1.0, width 1.0), exactly as in official YOLOX."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        # ---------------- model ---------------- #
+        self.model_name: Optional[str] = None  # e.g. "yolox-s"; stored in checkpoints
+        self.num_classes = 80
+        self.class_names: Tuple[str, ...] = _coco_classes()
+        self.depth = 1.00
+        self.width = 1.00
+        self.act = "silu"
+        self.depthwise = False
+        self.neck = "pafpn"
+        self.in_channels: Tuple[int, ...] = (256, 512, 1024)
+        # None, a name ("cam"), a spec dict ({"type": "cbam", "ratio": 8}), or a dict with
+        # "positions" (see yolox.models.neck_attention).
+        self.attention: Any = None
+
+        # ---------------- dataloader ---------------- #
+        self.data_num_workers = 4
+        self.input_size = (640, 640)  # (height, width)
+        self.multiscale_range = 5  # random sizes in input_size +- 32 * multiscale_range
+        self.random_size: Optional[Tuple[int, int]] = None  # (min, max) multiples of 32; overrides multiscale_range
+        self.data_dir: Optional[str] = None
+        self.dataset_format = "coco"  # "coco" or "voc"
+        self.train_ann = "instances_train2017.json"
+        self.val_ann = "instances_val2017.json"
+        self.test_ann = "instances_test2017.json"
+        self.train_name = "train2017"
+        self.val_name = "val2017"
+        self.test_name = "test2017"
+        self.train_sets: Sequence[Any] = (("2007", "trainval"), ("2012", "trainval"))  # VOC only
+        self.val_sets: Sequence[Any] = (("2007", "test"),)  # VOC only
+        self.voc_metric = "voc07"  # "voc07" (11-point) or "voc10" (area), VOC only
+        self.skip_unknown_classes = False
+
+        # ---------------- transform ---------------- #
+        self.mosaic_prob = 1.0
+        self.mixup_prob = 1.0
+        self.hsv_prob = 1.0
+        self.flip_prob = 0.5
+        self.degrees = 10.0
+        self.translate = 0.1
+        self.mosaic_scale = (0.1, 2)
+        self.enable_mixup = True
+        self.mixup_scale = (0.5, 1.5)
+        self.shear = 2.0
+
+        # ---------------- training ---------------- #
+        self.warmup_epochs = 5
+        self.max_epoch = 300
+        self.warmup_lr = 0
+        self.min_lr_ratio = 0.05
+        self.basic_lr_per_img = 0.01 / 64.0
+        self.scheduler = "yoloxwarmcos"
+        self.no_aug_epochs = 15
+        self.ema = True
+        self.weight_decay = 5e-4
+        self.momentum = 0.9
+        self.print_interval = 10
+        self.eval_interval = 10
+        self.save_history_ckpt = True
+        self.exp_name = os.path.split(os.path.realpath(__file__))[1].split(".")[0]
+
+        # ---------------- testing ---------------- #
+        self.test_size = (640, 640)
+        self.test_conf = 0.01
+        self.nmsthre = 0.65
+
+    # ------------------------------------------------------------------ model
+    def model_config(self) -> ModelConfig:
+        """The architecture as plain data; checkpoints store it so the model rebuilds without this file."""
+        return ModelConfig(
+            name=self.model_name or self.exp_name,
+            neck=self.neck,
+            depth=self.depth,
+            width=self.width,
+            depthwise=self.depthwise,
+            act=self.act,
+            num_classes=self.num_classes,
+            class_names=tuple(self.class_names) if self.class_names is not None else None,
+            attention=self.attention,
+            in_channels=tuple(self.in_channels),
+        )
+
+    def get_model(self) -> nn.Module:
+        """Build (once) and return the model, officially initialised and in train mode."""
+        if getattr(self, "model", None) is None:
+            self.model = build_model(self.model_config())
+        return self.model
+
+    # ------------------------------------------------------------------ data
+    def _data_dir(self, default_child: str) -> str:
+        if self.data_dir is not None:
+            return self.data_dir
+        from yolox.data.dataloading import get_yolox_datadir
+
+        return os.path.join(get_yolox_datadir(), default_child)
+
+    def _make_dataset(self, train: bool, img_size, preproc, cache: bool = False, cache_type: str = "ram", testdev: bool = False):
+        from yolox.data import COCODataset, VOCDetection
+
+        if self.dataset_format == "voc":
+            return VOCDetection(
+                data_dir=self._data_dir("VOCdevkit"),
+                image_sets=self.train_sets if train else self.val_sets,
+                img_size=img_size,
+                preproc=preproc,
+                class_names=self.class_names,
+                cache=cache,
+                cache_type=cache_type,
+                skip_unknown_classes=self.skip_unknown_classes,
+            )
+        if self.dataset_format != "coco":
+            raise ValueError(f"dataset_format must be 'coco' or 'voc', got {self.dataset_format!r}")
+        if train:
+            ann, name = self.train_ann, self.train_name
+        elif testdev:
+            ann, name = self.test_ann, self.test_name
+        else:
+            ann, name = self.val_ann, self.val_name
+        return COCODataset(
+            data_dir=self._data_dir("COCO"),
+            json_file=ann,
+            name=name,
+            img_size=img_size,
+            preproc=preproc,
+            cache=cache,
+            cache_type=cache_type,
+            skip_unknown_classes=self.skip_unknown_classes,
+        )
+
+    def get_dataset(self, cache: bool = False, cache_type: str = "ram"):
+        from yolox.data import TrainTransform
+
+        return self._make_dataset(
+            True,
+            self.input_size,
+            TrainTransform(max_labels=50, flip_prob=self.flip_prob, hsv_prob=self.hsv_prob),
+            cache=cache,
+            cache_type=cache_type,
+        )
+
+    def get_data_loader(self, batch_size: int, is_distributed: bool, no_aug: bool = False, cache_img: Optional[str] = None):
+        """Infinite mosaic loader; ``batch_size`` is the total over all processes."""
+        from yolox.data import (
+            DataLoader,
+            InfiniteSampler,
+            MosaicDetection,
+            TrainTransform,
+            YoloBatchSampler,
+            worker_init_reset_seed,
+        )
+
+        if self.dataset is None:
+            self.dataset = self.get_dataset(cache=cache_img is not None, cache_type=cache_img or "ram")
+        self.dataset = MosaicDetection(
+            dataset=self.dataset,
+            mosaic=not no_aug,
+            img_size=self.input_size,
+            preproc=TrainTransform(max_labels=120, flip_prob=self.flip_prob, hsv_prob=self.hsv_prob),
+            degrees=self.degrees,
+            translate=self.translate,
+            mosaic_scale=self.mosaic_scale,
+            mixup_scale=self.mixup_scale,
+            shear=self.shear,
+            enable_mixup=self.enable_mixup,
+            mosaic_prob=self.mosaic_prob,
+            mixup_prob=self.mixup_prob,
+        )
+        if is_distributed:
+            batch_size = batch_size // dist.get_world_size()
+        sampler = InfiniteSampler(len(self.dataset), seed=self.seed if self.seed else 0)
+        batch_sampler = YoloBatchSampler(sampler=sampler, batch_size=batch_size, drop_last=False, mosaic=not no_aug)
+        return DataLoader(
+            self.dataset,
+            num_workers=self.data_num_workers,
+            pin_memory=torch.cuda.is_available(),
+            batch_sampler=batch_sampler,
+            worker_init_fn=worker_init_reset_seed,
+            persistent_workers=self.data_num_workers > 0,
+        )
+
+    def random_resize(self, data_loader, epoch: int, rank: int, is_distributed: bool) -> Tuple[int, int]:
+        """Pick the next multi-scale training size on rank 0 and share it with every rank."""
+        size = torch.zeros(2, dtype=torch.long)
+        if rank == 0:
+            ratio = self.input_size[1] / self.input_size[0]
+            if getattr(self, "random_size", None) is None:
+                base = int(self.input_size[0] / 32)
+                self.random_size = (base - self.multiscale_range, base + self.multiscale_range)
+            factor = random.randint(*self.random_size)
+            size[0], size[1] = 32 * factor, 32 * int(factor * ratio)
+        if is_distributed:
+            if dist.get_backend() == "nccl":
+                size = size.to(torch.device("cuda", torch.cuda.current_device()))
+            dist.barrier()
+            dist.broadcast(size, 0)
+        return int(size[0]), int(size[1])
+
+    def preprocess(self, inputs: torch.Tensor, targets: torch.Tensor, tsize: Sequence[int]):
+        """Resize a batch to the multi-scale size ``tsize`` (h, w) and scale the (cls, cx, cy, w, h) labels."""
+        scale_y = tsize[0] / self.input_size[0]
+        scale_x = tsize[1] / self.input_size[1]
+        if scale_x != 1 or scale_y != 1:
+            inputs = F.interpolate(inputs, size=tuple(tsize), mode="bilinear", align_corners=False)
+            targets[..., 1::2] = targets[..., 1::2] * scale_x
+            targets[..., 2::2] = targets[..., 2::2] * scale_y
+        return inputs, targets
+
+    # ------------------------------------------------------------------ optimisation
+    def get_optimizer(self, batch_size: int) -> torch.optim.Optimizer:
+        """SGD (nesterov) with the official groups: norm weights and biases without weight decay."""
+        if getattr(self, "optimizer", None) is None:
+            from yolox.utils.optim import build_param_groups
+
+            lr = self.warmup_lr if self.warmup_epochs > 0 else self.basic_lr_per_img * batch_size
+            groups = build_param_groups(self.get_model(), self.weight_decay)
+            self.optimizer = torch.optim.SGD(groups, lr=lr, momentum=self.momentum, nesterov=True)
+        return self.optimizer
+
+    def get_lr_scheduler(self, lr: float, iters_per_epoch: int, **kwargs):
+        from yolox.utils.lr_scheduler import LRScheduler
+
+        return LRScheduler(
+            self.scheduler,
+            lr,
+            iters_per_epoch,
+            self.max_epoch,
+            warmup_epochs=self.warmup_epochs,
+            warmup_lr_start=self.warmup_lr,
+            no_aug_epochs=self.no_aug_epochs,
+            min_lr_ratio=self.min_lr_ratio,
+            **kwargs,
+        )
+
+    # ------------------------------------------------------------------ evaluation
+    def get_eval_dataset(self, **kwargs):
+        from yolox.data import ValTransform
+
+        return self._make_dataset(
+            False,
+            self.test_size,
+            ValTransform(legacy=kwargs.get("legacy", False)),
+            testdev=kwargs.get("testdev", False),
+        )
+
+    def get_eval_loader(self, batch_size: int, is_distributed: bool, **kwargs):
+        dataset = self.get_eval_dataset(**kwargs)
+        if is_distributed:
+            batch_size = batch_size // dist.get_world_size()
+            sampler = torch.utils.data.distributed.DistributedSampler(dataset, shuffle=False)
+        else:
+            sampler = torch.utils.data.SequentialSampler(dataset)
+        return torch.utils.data.DataLoader(
+            dataset,
+            num_workers=self.data_num_workers,
+            pin_memory=torch.cuda.is_available(),
+            sampler=sampler,
+            batch_size=batch_size,
+        )
+
+    def get_evaluator(self, batch_size: int, is_distributed: bool, testdev: bool = False, legacy: bool = False):
+        """COCO or VOC evaluator, matching ``dataset_format``."""
+        loader = self.get_eval_loader(batch_size, is_distributed, testdev=testdev, legacy=legacy)
+        if self.dataset_format == "voc":
+            from yolox.evaluators import VOCEvaluator
+
+            return VOCEvaluator(
+                dataloader=loader,
+                img_size=self.test_size,
+                confthre=self.test_conf,
+                nmsthre=self.nmsthre,
+                num_classes=self.num_classes,
+                metric=self.voc_metric,
+            )
+        from yolox.evaluators import COCOEvaluator
+
+        return COCOEvaluator(
+            dataloader=loader,
+            img_size=self.test_size,
+            confthre=self.test_conf,
+            nmsthre=self.nmsthre,
+            num_classes=self.num_classes,
+            testdev=testdev,
+        )
+
+    def eval(self, model, evaluator, is_distributed: bool, half: bool = False, return_outputs: bool = False):
+        return evaluator.evaluate(model, is_distributed, half, return_outputs=return_outputs)
+
+    # ------------------------------------------------------------------ consistency
+    def check(self) -> None:
+        """Fail early, with the field names, on settings that cannot work together."""
+        problems = []
+        if self.class_names is not None and len(self.class_names) != self.num_classes:
+            problems.append(f"len(class_names)={len(self.class_names)} but num_classes={self.num_classes}")
+        for name in ("input_size", "test_size"):
+            h, w = getattr(self, name)
+            if h % 32 or w % 32:
+                problems.append(f"{name}={getattr(self, name)} must be multiples of 32")
+        if problems:
+            raise ValueError(f"experiment {self.exp_name!r} is inconsistent: " + "; ".join(problems))

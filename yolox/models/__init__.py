@@ -1,0 +1,36 @@
+"""YOLOX models: blocks, backbones, necks, head, attention plug-ins and the model builder."""
+
+from .attention import available_attention, build_attention
+from .build import MODEL_ZOO, ModelConfig, build_model, init_yolox_, zoo_config
+from .darknet import CSPDarknet, Darknet
+from .losses import IOUloss
+from .network_blocks import BaseConv, Bottleneck, CSPLayer, DWConv, Focus, ResLayer, SPPBottleneck, get_activation
+from .yolo_fpn import YOLOFPN
+from .yolo_head import YOLOXHead
+from .yolo_pafpn import YOLOPAFPN
+from .yolox import YOLOX
+
+__all__ = [
+    "available_attention",
+    "build_attention",
+    "MODEL_ZOO",
+    "ModelConfig",
+    "build_model",
+    "init_yolox_",
+    "zoo_config",
+    "CSPDarknet",
+    "Darknet",
+    "IOUloss",
+    "BaseConv",
+    "Bottleneck",
+    "CSPLayer",
+    "DWConv",
+    "Focus",
+    "ResLayer",
+    "SPPBottleneck",
+    "get_activation",
+    "YOLOFPN",
+    "YOLOXHead",
+    "YOLOPAFPN",
+    "YOLOX",
+]

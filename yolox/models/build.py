@@ -1,0 +1,121 @@
+"""Build a YOLOX model from a plain configuration (what checkpoints store), and the model zoo.
+
+Keeping construction here, below the Exp layer, lets eval/demo/export rebuild a model from a
+checkpoint alone, and lets every Exp share one code path for the official initialisation.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Dict, Optional, Tuple
+
+from torch import nn
+
+from .yolo_fpn import YOLOFPN
+from .yolo_head import YOLOXHead
+from .yolo_pafpn import YOLOPAFPN
+from .yolox import YOLOX
+
+__all__ = ["ModelConfig", "MODEL_ZOO", "build_model", "init_yolox_", "zoo_config"]
+
+BN_EPS = 1e-3
+BN_MOMENTUM = 0.03
+PRIOR_PROB = 0.01
+
+
+@dataclass
+class ModelConfig:
+    """Everything needed to rebuild a model's architecture (and name its classes)."""
+
+    name: str = "yolox-s"
+    neck: str = "pafpn"  # "pafpn" (YOLOX) or "yolofpn" (YOLOv3 baseline)
+    depth: float = 0.33
+    width: float = 0.50
+    depthwise: bool = False
+    act: str = "silu"
+    num_classes: int = 80
+    class_names: Optional[Tuple[str, ...]] = None
+    attention: Any = None
+    in_channels: Tuple[int, ...] = (256, 512, 1024)
+    darknet_depth: int = 53
+
+    def to_dict(self) -> Dict[str, Any]:
+        data = asdict(self)
+        data["in_channels"] = list(self.in_channels)
+        data["class_names"] = list(self.class_names) if self.class_names is not None else None
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Dict[str, Any]) -> "ModelConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ValueError(f"unknown model_config keys {unknown}; known: {sorted(known)}")
+        values = dict(data)
+        if values.get("in_channels") is not None:
+            values["in_channels"] = tuple(values["in_channels"])
+        if values.get("class_names") is not None:
+            values["class_names"] = tuple(values["class_names"])
+        return cls(**values)
+
+
+# Official depth/width multipliers (yolox-nano and yolox-tiny from the exps of YOLOX v0.3.0).
+MODEL_ZOO: Dict[str, Dict[str, Any]] = {
+    "yolox-nano": dict(depth=0.33, width=0.25, depthwise=True),
+    "yolox-tiny": dict(depth=0.33, width=0.375),
+    "yolox-s": dict(depth=0.33, width=0.50),
+    "yolox-m": dict(depth=0.67, width=0.75),
+    "yolox-l": dict(depth=1.0, width=1.0),
+    "yolox-x": dict(depth=1.33, width=1.25),
+    "yolov3": dict(depth=1.0, width=1.0, neck="yolofpn", act="lrelu", in_channels=(128, 256, 512)),
+}
+
+
+def zoo_config(name: str, **overrides: Any) -> ModelConfig:
+    """The official configuration of a zoo model (``yolox-s``, ``yolox_s`` and ``YOLOX-S`` all work)."""
+    key = name.lower().replace("_", "-")
+    if key not in MODEL_ZOO:
+        raise ValueError(f"unknown model {name!r}; choose one of {sorted(MODEL_ZOO)}")
+    return ModelConfig(name=key, **{**MODEL_ZOO[key], **overrides})
+
+
+def init_yolox_(model: nn.Module, prior_prob: float = PRIOR_PROB) -> nn.Module:
+    """The official initialisation: BN eps 1e-3 / momentum 0.03, cls/obj biases at the prior."""
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            module.eps = BN_EPS
+            module.momentum = BN_MOMENTUM
+    head = getattr(model, "head", None)
+    if head is not None and hasattr(head, "initialize_biases") and not math.isnan(prior_prob):
+        head.initialize_biases(prior_prob)
+    return model
+
+
+def build_model(config: ModelConfig) -> YOLOX:
+    """Construct and initialise a YOLOX model (in train mode, as official Exps return it)."""
+    if config.neck == "pafpn":
+        backbone = YOLOPAFPN(
+            config.depth,
+            config.width,
+            in_channels=config.in_channels,
+            depthwise=config.depthwise,
+            act=config.act,
+            attention=config.attention,
+        )
+        head = YOLOXHead(
+            config.num_classes, config.width, in_channels=config.in_channels, act=config.act, depthwise=config.depthwise
+        )
+    elif config.neck == "yolofpn":
+        backbone = YOLOFPN(depth=config.darknet_depth, attention=config.attention)
+        head = YOLOXHead(config.num_classes, config.width, in_channels=config.in_channels, act=config.act)
+    else:
+        raise ValueError(f"unknown neck {config.neck!r}; choose 'pafpn' or 'yolofpn'")
+    if config.class_names is not None and len(config.class_names) != config.num_classes:
+        raise ValueError(
+            f"{len(config.class_names)} class names given for num_classes={config.num_classes}"
+        )
+    model = YOLOX(backbone, head)
+    init_yolox_(model)
+    model.train()
+    return model

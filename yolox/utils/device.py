@@ -1,0 +1,38 @@
+"""Choose the compute device once, so nothing else in the code base names CUDA directly."""
+
+from __future__ import annotations
+
+from typing import Optional, Union
+
+import torch
+
+__all__ = ["select_device", "device_type", "synchronize_device"]
+
+
+def select_device(name: Optional[Union[str, torch.device]] = None) -> torch.device:
+    """``None``/``"auto"``: CUDA when available, else CPU; ``"gpu"`` is accepted for ``"cuda"``.
+
+    Asking for CUDA on a machine without it is an error, not a silent fallback.
+    """
+    if isinstance(name, torch.device):
+        return name
+    choice = (name or "auto").lower()
+    if choice == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if choice == "gpu":
+        choice = "cuda"
+    device = torch.device(choice)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"device {name!r} requested but CUDA is not available on this machine; use --device cpu")
+    return device
+
+
+def device_type(device: Union[str, torch.device]) -> str:
+    """'cuda' or 'cpu' (what torch.autocast and GradScaler want)."""
+    return torch.device(device).type
+
+
+def synchronize_device(device: Union[str, torch.device]) -> None:
+    """Wait for queued kernels (for honest timings); a no-op on CPU."""
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize(device)
