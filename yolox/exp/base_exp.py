@@ -35,7 +35,11 @@ def parse_opt_value(text: str, current: Any) -> Any:
         if isinstance(value, bool):
             return value
         raise ValueError(f"expected True or False, got {text!r}")
-    if isinstance(current, (int, float)) and isinstance(value, (int, float)) and not isinstance(value, bool):
+    if (
+        isinstance(current, (int, float))
+        and isinstance(value, (int, float))
+        and not isinstance(value, bool)
+    ):
         return type(current)(value)
     if isinstance(current, (tuple, list)) and isinstance(value, (tuple, list)):
         return type(current)(value)
@@ -61,7 +65,9 @@ class BaseExp(metaclass=ABCMeta):
     def get_dataset(self, cache: bool = False, cache_type: str = "ram"): ...
 
     @abstractmethod
-    def get_data_loader(self, batch_size: int, is_distributed: bool, no_aug: bool = False, cache_img=None): ...
+    def get_data_loader(
+        self, batch_size: int, is_distributed: bool, no_aug: bool = False, cache_img=None
+    ): ...
 
     @abstractmethod
     def random_resize(self, data_loader, epoch: int, rank: int, is_distributed: bool): ...
@@ -73,17 +79,28 @@ class BaseExp(metaclass=ABCMeta):
     def get_lr_scheduler(self, lr: float, iters_per_epoch: int, **kwargs): ...
 
     @abstractmethod
-    def get_evaluator(self, batch_size: int, is_distributed: bool, testdev: bool = False, legacy: bool = False): ...
+    def get_evaluator(
+        self, batch_size: int, is_distributed: bool, testdev: bool = False, legacy: bool = False
+    ): ...
 
     @abstractmethod
-    def eval(self, model, evaluator, is_distributed: bool, half: bool = False, return_outputs: bool = False): ...
+    def eval(
+        self,
+        model,
+        evaluator,
+        is_distributed: bool,
+        half: bool = False,
+        return_outputs: bool = False,
+    ): ...
 
     def fields(self) -> Dict[str, Any]:
         """Public configuration fields (no cached objects such as the model or optimizer)."""
         return {
             k: v
             for k, v in vars(self).items()
-            if not k.startswith("_") and not isinstance(v, nn.Module) and k not in ("dataset", "optimizer")
+            if not k.startswith("_")
+            and not isinstance(v, nn.Module)
+            and k not in ("dataset", "optimizer")
         }
 
     def __repr__(self) -> str:
@@ -106,4 +123,6 @@ class BaseExp(metaclass=ABCMeta):
             except ValueError as exc:
                 errors.append(f"{key}: {exc}")
         if errors:
-            raise ValueError("cannot merge options: " + "; ".join(errors) + f". Known fields: {sorted(known)}")
+            raise ValueError(
+                "cannot merge options: " + "; ".join(errors) + f". Known fields: {sorted(known)}"
+            )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import random
-from typing import Any, Dict, Optional, Sequence, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
 import torch
 import torch.distributed as dist
@@ -47,7 +47,9 @@ class Exp(BaseExp):
         self.data_num_workers = 4
         self.input_size = (640, 640)  # (height, width)
         self.multiscale_range = 5  # random sizes in input_size +- 32 * multiscale_range
-        self.random_size: Optional[Tuple[int, int]] = None  # (min, max) multiples of 32; overrides multiscale_range
+        self.random_size: Optional[Tuple[int, int]] = (
+            None  # (min, max) multiples of 32; overrides multiscale_range
+        )
         self.data_dir: Optional[str] = None
         self.dataset_format = "coco"  # "coco" or "voc"
         self.train_ann = "instances_train2017.json"
@@ -124,7 +126,15 @@ class Exp(BaseExp):
 
         return os.path.join(get_yolox_datadir(), default_child)
 
-    def _make_dataset(self, train: bool, img_size, preproc, cache: bool = False, cache_type: str = "ram", testdev: bool = False):
+    def _make_dataset(
+        self,
+        train: bool,
+        img_size,
+        preproc,
+        cache: bool = False,
+        cache_type: str = "ram",
+        testdev: bool = False,
+    ):
         from yolox.data import COCODataset, VOCDetection
 
         if self.dataset_format == "voc":
@@ -168,7 +178,13 @@ class Exp(BaseExp):
             cache_type=cache_type,
         )
 
-    def get_data_loader(self, batch_size: int, is_distributed: bool, no_aug: bool = False, cache_img: Optional[str] = None):
+    def get_data_loader(
+        self,
+        batch_size: int,
+        is_distributed: bool,
+        no_aug: bool = False,
+        cache_img: Optional[str] = None,
+    ):
         """Infinite mosaic loader; ``batch_size`` is the total over all processes."""
         from yolox.data import (
             DataLoader,
@@ -180,12 +196,16 @@ class Exp(BaseExp):
         )
 
         if self.dataset is None:
-            self.dataset = self.get_dataset(cache=cache_img is not None, cache_type=cache_img or "ram")
+            self.dataset = self.get_dataset(
+                cache=cache_img is not None, cache_type=cache_img or "ram"
+            )
         self.dataset = MosaicDetection(
             dataset=self.dataset,
             mosaic=not no_aug,
             img_size=self.input_size,
-            preproc=TrainTransform(max_labels=120, flip_prob=self.flip_prob, hsv_prob=self.hsv_prob),
+            preproc=TrainTransform(
+                max_labels=120, flip_prob=self.flip_prob, hsv_prob=self.hsv_prob
+            ),
             degrees=self.degrees,
             translate=self.translate,
             mosaic_scale=self.mosaic_scale,
@@ -198,7 +218,9 @@ class Exp(BaseExp):
         if is_distributed:
             batch_size = batch_size // dist.get_world_size()
         sampler = InfiniteSampler(len(self.dataset), seed=self.seed if self.seed else 0)
-        batch_sampler = YoloBatchSampler(sampler=sampler, batch_size=batch_size, drop_last=False, mosaic=not no_aug)
+        batch_sampler = YoloBatchSampler(
+            sampler=sampler, batch_size=batch_size, drop_last=False, mosaic=not no_aug
+        )
         return DataLoader(
             self.dataset,
             num_workers=self.data_num_workers,
@@ -208,7 +230,9 @@ class Exp(BaseExp):
             persistent_workers=self.data_num_workers > 0,
         )
 
-    def random_resize(self, data_loader, epoch: int, rank: int, is_distributed: bool) -> Tuple[int, int]:
+    def random_resize(
+        self, data_loader, epoch: int, rank: int, is_distributed: bool
+    ) -> Tuple[int, int]:
         """Pick the next multi-scale training size on rank 0 and share it with every rank."""
         size = torch.zeros(2, dtype=torch.long)
         if rank == 0:
@@ -287,7 +311,9 @@ class Exp(BaseExp):
             batch_size=batch_size,
         )
 
-    def get_evaluator(self, batch_size: int, is_distributed: bool, testdev: bool = False, legacy: bool = False):
+    def get_evaluator(
+        self, batch_size: int, is_distributed: bool, testdev: bool = False, legacy: bool = False
+    ):
         """COCO or VOC evaluator, matching ``dataset_format``."""
         loader = self.get_eval_loader(batch_size, is_distributed, testdev=testdev, legacy=legacy)
         if self.dataset_format == "voc":
@@ -312,7 +338,14 @@ class Exp(BaseExp):
             testdev=testdev,
         )
 
-    def eval(self, model, evaluator, is_distributed: bool, half: bool = False, return_outputs: bool = False):
+    def eval(
+        self,
+        model,
+        evaluator,
+        is_distributed: bool,
+        half: bool = False,
+        return_outputs: bool = False,
+    ):
         return evaluator.evaluate(model, is_distributed, half, return_outputs=return_outputs)
 
     # ------------------------------------------------------------------ consistency
@@ -320,10 +353,14 @@ class Exp(BaseExp):
         """Fail early, with the field names, on settings that cannot work together."""
         problems = []
         if self.class_names is not None and len(self.class_names) != self.num_classes:
-            problems.append(f"len(class_names)={len(self.class_names)} but num_classes={self.num_classes}")
+            problems.append(
+                f"len(class_names)={len(self.class_names)} but num_classes={self.num_classes}"
+            )
         for name in ("input_size", "test_size"):
             h, w = getattr(self, name)
             if h % 32 or w % 32:
                 problems.append(f"{name}={getattr(self, name)} must be multiples of 32")
         if problems:
-            raise ValueError(f"experiment {self.exp_name!r} is inconsistent: " + "; ".join(problems))
+            raise ValueError(
+                f"experiment {self.exp_name!r} is inconsistent: " + "; ".join(problems)
+            )

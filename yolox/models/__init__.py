@@ -4,7 +4,16 @@ from .attention import available_attention, build_attention
 from .build import MODEL_ZOO, ModelConfig, build_model, init_yolox_, zoo_config
 from .darknet import CSPDarknet, Darknet
 from .losses import IOUloss
-from .network_blocks import BaseConv, Bottleneck, CSPLayer, DWConv, Focus, ResLayer, SPPBottleneck, get_activation
+from .network_blocks import (
+    BaseConv,
+    Bottleneck,
+    CSPLayer,
+    DWConv,
+    Focus,
+    ResLayer,
+    SPPBottleneck,
+    get_activation,
+)
 from .yolo_fpn import YOLOFPN
 from .yolo_head import YOLOXHead
 from .yolo_pafpn import YOLOPAFPN

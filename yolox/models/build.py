@@ -7,7 +7,7 @@ checkpoint alone, and lets every Exp share one code path for the official initia
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any, Dict, Optional, Tuple
 
 from torch import nn
@@ -47,7 +47,7 @@ class ModelConfig:
         return data
 
     @classmethod
-    def from_dict(cls, data: Dict[str, Any]) -> "ModelConfig":
+    def from_dict(cls, data: Dict[str, Any]) -> ModelConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -104,11 +104,17 @@ def build_model(config: ModelConfig) -> YOLOX:
             attention=config.attention,
         )
         head = YOLOXHead(
-            config.num_classes, config.width, in_channels=config.in_channels, act=config.act, depthwise=config.depthwise
+            config.num_classes,
+            config.width,
+            in_channels=config.in_channels,
+            act=config.act,
+            depthwise=config.depthwise,
         )
     elif config.neck == "yolofpn":
         backbone = YOLOFPN(depth=config.darknet_depth, attention=config.attention)
-        head = YOLOXHead(config.num_classes, config.width, in_channels=config.in_channels, act=config.act)
+        head = YOLOXHead(
+            config.num_classes, config.width, in_channels=config.in_channels, act=config.act
+        )
     else:
         raise ValueError(f"unknown neck {config.neck!r}; choose 'pafpn' or 'yolofpn'")
     if config.class_names is not None and len(config.class_names) != config.num_classes:

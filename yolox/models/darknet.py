@@ -14,14 +14,18 @@ __all__ = ["CSPDarknet", "Darknet"]
 STAGES = ("stem", "dark2", "dark3", "dark4", "dark5")
 
 
-def _select(outputs: Dict[str, torch.Tensor], out_features: Sequence[str]) -> Dict[str, torch.Tensor]:
+def _select(
+    outputs: Dict[str, torch.Tensor], out_features: Sequence[str]
+) -> Dict[str, torch.Tensor]:
     return {name: outputs[name] for name in out_features}
 
 
 def _check_features(out_features: Sequence[str]) -> None:
     unknown = [f for f in out_features if f not in STAGES]
     if not out_features or unknown:
-        raise ValueError(f"out_features must be a non-empty subset of {STAGES}, got {list(out_features)}")
+        raise ValueError(
+            f"out_features must be a non-empty subset of {STAGES}, got {list(out_features)}"
+        )
 
 
 class CSPDarknet(nn.Module):
@@ -83,7 +87,9 @@ class Darknet(nn.Module):
     ) -> None:
         super().__init__()
         if depth not in self.depth2blocks:
-            raise ValueError(f"Darknet depth must be one of {sorted(self.depth2blocks)}, got {depth}")
+            raise ValueError(
+                f"Darknet depth must be one of {sorted(self.depth2blocks)}, got {depth}"
+            )
         _check_features(out_features)
         self.out_features = tuple(out_features)
         blocks = self.depth2blocks[depth]
@@ -99,7 +105,9 @@ class Darknet(nn.Module):
         c *= 2
         self.dark4 = nn.Sequential(*self._group(c, blocks[2], stride=2))
         c *= 2
-        self.dark5 = nn.Sequential(*self._group(c, blocks[3], stride=2), *self._spp_block(c * 2, (c, c * 2)))
+        self.dark5 = nn.Sequential(
+            *self._group(c, blocks[3], stride=2), *self._spp_block(c * 2, (c, c * 2))
+        )
 
     @staticmethod
     def _group(in_channels: int, num_blocks: int, stride: int) -> List[nn.Module]:

@@ -22,7 +22,9 @@ class IOUloss(nn.Module):
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         if pred.shape[0] != target.shape[0]:
-            raise ValueError(f"pred and target must pair up, got {tuple(pred.shape)} and {tuple(target.shape)}")
+            raise ValueError(
+                f"pred and target must pair up, got {tuple(pred.shape)} and {tuple(target.shape)}"
+            )
         pred = pred.view(-1, 4)
         target = target.view(-1, 4)
         p_lo, p_hi = pred[:, :2] - pred[:, 2:] / 2, pred[:, :2] + pred[:, 2:] / 2

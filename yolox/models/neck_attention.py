@@ -25,7 +25,9 @@ DEFAULT_POSITIONS = ("dark3", "dark4", "dark5")
 AttentionSpec = Any
 
 
-def resolve_attention_plan(attention: AttentionSpec, valid_positions: Sequence[str]) -> Dict[str, AttentionSpec]:
+def resolve_attention_plan(
+    attention: AttentionSpec, valid_positions: Sequence[str]
+) -> Dict[str, AttentionSpec]:
     """Map each selected position name to the module spec placed there (empty for ``None``)."""
     if attention is None or attention == "none" or attention == {}:
         return {}
@@ -48,14 +50,20 @@ def resolve_attention_plan(attention: AttentionSpec, valid_positions: Sequence[s
                 names = [names]
             plan = {pos: spec for pos in names}
     else:
-        raise TypeError(f"attention must be None, a name, or a dict; got {type(attention).__name__}")
+        raise TypeError(
+            f"attention must be None, a name, or a dict; got {type(attention).__name__}"
+        )
     unknown = [pos for pos in plan if pos not in valid_positions]
     if unknown:
-        raise ValueError(f"unknown attention position(s) {unknown}; valid positions: {list(valid_positions)}")
+        raise ValueError(
+            f"unknown attention position(s) {unknown}; valid positions: {list(valid_positions)}"
+        )
     return {pos: plan[pos] for pos in valid_positions if pos in plan and plan[pos] is not None}
 
 
-def build_position_modules(plan: Mapping[str, AttentionSpec], channels: Mapping[str, int]) -> nn.ModuleDict:
+def build_position_modules(
+    plan: Mapping[str, AttentionSpec], channels: Mapping[str, int]
+) -> nn.ModuleDict:
     """One module per selected position, keyed by position name (deterministic state-dict keys)."""
     return nn.ModuleDict({pos: build_attention(spec, channels[pos]) for pos, spec in plan.items()})
 

@@ -39,7 +39,9 @@ def get_activation(name: str = "silu") -> nn.Module:
     try:
         return _ACTIVATIONS[name]()
     except KeyError:
-        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(_ACTIVATIONS)}") from None
+        raise ValueError(
+            f"unknown activation {name!r}; choose one of {sorted(_ACTIVATIONS)}"
+        ) from None
 
 
 class BaseConv(nn.Module):
@@ -57,7 +59,13 @@ class BaseConv(nn.Module):
     ) -> None:
         super().__init__()
         self.conv = nn.Conv2d(
-            in_channels, out_channels, ksize, stride, padding=(ksize - 1) // 2, groups=groups, bias=bias
+            in_channels,
+            out_channels,
+            ksize,
+            stride,
+            padding=(ksize - 1) // 2,
+            groups=groups,
+            bias=bias,
         )
         self.bn = nn.BatchNorm2d(out_channels)
         self.act = get_activation(act)
@@ -73,7 +81,9 @@ class BaseConv(nn.Module):
 class DWConv(nn.Module):
     """Depthwise ksize x ksize conv followed by a pointwise 1x1 conv (nano's blocks)."""
 
-    def __init__(self, in_channels: int, out_channels: int, ksize: int, stride: int = 1, act: str = "silu") -> None:
+    def __init__(
+        self, in_channels: int, out_channels: int, ksize: int, stride: int = 1, act: str = "silu"
+    ) -> None:
         super().__init__()
         self.dconv = BaseConv(in_channels, in_channels, ksize, stride, groups=in_channels, act=act)
         self.pconv = BaseConv(in_channels, out_channels, 1, 1, groups=1, act=act)
@@ -173,7 +183,14 @@ class CSPLayer(nn.Module):
 class Focus(nn.Module):
     """Space-to-depth (2x2 pixel blocks to channels), then a conv: the YOLOX stem."""
 
-    def __init__(self, in_channels: int, out_channels: int, ksize: int = 1, stride: int = 1, act: str = "silu") -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        ksize: int = 1,
+        stride: int = 1,
+        act: str = "silu",
+    ) -> None:
         super().__init__()
         self.conv = BaseConv(in_channels * 4, out_channels, ksize, stride, act=act)
 

@@ -99,7 +99,9 @@ def simota_assign(
     iou_cost = -torch.log(pair_ious + 1e-8)
 
     with torch.autocast(device_type=cls_logits.device.type, enabled=False):
-        scores = (cls_logits[candidates].float().sigmoid() * obj_logits[candidates].float().sigmoid()).sqrt()
+        scores = (
+            cls_logits[candidates].float().sigmoid() * obj_logits[candidates].float().sigmoid()
+        ).sqrt()
         onehot = F.one_hot(gt_classes.long(), num_classes).float()
         num_gt, num_cand = gt_boxes.shape[0], scores.shape[0]
         cls_cost = F.binary_cross_entropy(

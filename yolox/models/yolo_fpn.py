@@ -39,7 +39,10 @@ class YOLOFPN(nn.Module):
     POSITIONS = ("dark3", "dark4", "dark5")
 
     def __init__(
-        self, depth: int = 53, in_features: Sequence[str] = ("dark3", "dark4", "dark5"), attention=None
+        self,
+        depth: int = 53,
+        in_features: Sequence[str] = ("dark3", "dark4", "dark5"),
+        attention=None,
     ) -> None:
         super().__init__()
         self.backbone = Darknet(depth)

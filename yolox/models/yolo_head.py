@@ -40,7 +40,9 @@ class YOLOXHead(nn.Module):
     ) -> None:
         super().__init__()
         if len(strides) != len(in_channels):
-            raise ValueError(f"one stride per input level: strides {strides}, in_channels {in_channels}")
+            raise ValueError(
+                f"one stride per input level: strides {strides}, in_channels {in_channels}"
+            )
         self.num_classes = num_classes
         self.decode_in_inference = True
         Conv = conv_block(depthwise)
@@ -55,8 +57,16 @@ class YOLOXHead(nn.Module):
         self.stems = nn.ModuleList()
         for channels in in_channels:
             self.stems.append(BaseConv(int(channels * width), hidden, 1, 1, act=act))
-            self.cls_convs.append(nn.Sequential(Conv(hidden, hidden, 3, 1, act=act), Conv(hidden, hidden, 3, 1, act=act)))
-            self.reg_convs.append(nn.Sequential(Conv(hidden, hidden, 3, 1, act=act), Conv(hidden, hidden, 3, 1, act=act)))
+            self.cls_convs.append(
+                nn.Sequential(
+                    Conv(hidden, hidden, 3, 1, act=act), Conv(hidden, hidden, 3, 1, act=act)
+                )
+            )
+            self.reg_convs.append(
+                nn.Sequential(
+                    Conv(hidden, hidden, 3, 1, act=act), Conv(hidden, hidden, 3, 1, act=act)
+                )
+            )
             self.cls_preds.append(nn.Conv2d(hidden, num_classes, 1, 1, 0))
             self.reg_preds.append(nn.Conv2d(hidden, 4, 1, 1, 0))
             self.obj_preds.append(nn.Conv2d(hidden, 1, 1, 1, 0))
@@ -75,14 +85,22 @@ class YOLOXHead(nn.Module):
             nn.init.constant_(conv.bias, bias_value)
 
     # ------------------------------------------------------------------ forward
-    def _level_outputs(self, xin: Sequence[torch.Tensor]) -> List[Tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    def _level_outputs(
+        self, xin: Sequence[torch.Tensor]
+    ) -> List[Tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
         """(reg, obj, cls) raw maps per level."""
         outputs = []
         for k, x in enumerate(xin):
             x = self.stems[k](x)
             cls_feat = self.cls_convs[k](x)
             reg_feat = self.reg_convs[k](x)
-            outputs.append((self.reg_preds[k](reg_feat), self.obj_preds[k](reg_feat), self.cls_preds[k](cls_feat)))
+            outputs.append(
+                (
+                    self.reg_preds[k](reg_feat),
+                    self.obj_preds[k](reg_feat),
+                    self.cls_preds[k](cls_feat),
+                )
+            )
         return outputs
 
     def forward(
@@ -104,7 +122,9 @@ class YOLOXHead(nn.Module):
             return self.decode_outputs(outputs)
         return outputs
 
-    def _grids_and_strides(self, shapes: Sequence[Tuple[int, int]], device, dtype) -> Tuple[torch.Tensor, torch.Tensor]:
+    def _grids_and_strides(
+        self, shapes: Sequence[Tuple[int, int]], device, dtype
+    ) -> Tuple[torch.Tensor, torch.Tensor]:
         """Concatenated cell offsets [A, 2] and per-anchor strides [A, 1] over all levels."""
         grids, strides = [], []
         for (hsize, wsize), stride in zip(shapes, self.strides):
@@ -134,7 +154,9 @@ class YOLOXHead(nn.Module):
             [torch.cat([reg, obj, cls], 1).flatten(start_dim=2) for reg, obj, cls in levels], dim=2
         ).permute(0, 2, 1)  # [B, A, 5 + C], raw logits
         grids, strides = self._grids_and_strides(shapes, raw.device, raw.dtype)
-        box_preds = torch.cat([(raw[..., 0:2] + grids) * strides, torch.exp(raw[..., 2:4]) * strides], dim=-1)
+        box_preds = torch.cat(
+            [(raw[..., 0:2] + grids) * strides, torch.exp(raw[..., 2:4]) * strides], dim=-1
+        )
         obj_preds = raw[..., 4:5]
         cls_preds = raw[..., 5:]
         anchor_centers = (grids + 0.5) * strides
@@ -153,8 +175,13 @@ class YOLOXHead(nn.Module):
             gt_boxes = labels[b, :num_gt, 1:5]
             gt_classes = labels[b, :num_gt, 0]
             assign = simota_assign(
-                gt_boxes, gt_classes, box_preds[b].detach(), cls_preds[b].detach(), obj_preds[b].detach(),
-                anchor_centers, anchor_strides,
+                gt_boxes,
+                gt_classes,
+                box_preds[b].detach(),
+                cls_preds[b].detach(),
+                obj_preds[b].detach(),
+                anchor_centers,
+                anchor_strides,
             )
             num_fg += assign.num_fg
             fg_masks.append(assign.fg_mask)
@@ -179,7 +206,10 @@ class YOLOXHead(nn.Module):
 
         loss_iou = self.iou_loss(flat_boxes, reg_t).sum() / divisor
         loss_obj = self.bcewithlog_loss(obj_preds.reshape(-1, 1), obj_targets).sum() / divisor
-        loss_cls = self.bcewithlog_loss(cls_preds.reshape(-1, self.num_classes)[fg_mask], cls_t).sum() / divisor
+        loss_cls = (
+            self.bcewithlog_loss(cls_preds.reshape(-1, self.num_classes)[fg_mask], cls_t).sum()
+            / divisor
+        )
         if self.use_l1:
             l1_t = torch.cat(l1_targets, 0) if l1_targets else raw.new_zeros((0, 4))
             loss_l1 = self.l1_loss(raw[..., :4].reshape(-1, 4)[fg_mask], l1_t).sum() / divisor
@@ -197,7 +227,9 @@ class YOLOXHead(nn.Module):
         }
 
     @staticmethod
-    def _l1_target(gt: torch.Tensor, stride: torch.Tensor, grid: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    def _l1_target(
+        gt: torch.Tensor, stride: torch.Tensor, grid: torch.Tensor, eps: float = 1e-8
+    ) -> torch.Tensor:
         """Ground truth in the raw regression space: (cx/s - gx, cy/s - gy, log(w/s), log(h/s))."""
         return torch.stack(
             [

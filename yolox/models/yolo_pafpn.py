@@ -52,7 +52,15 @@ class YOLOPAFPN(nn.Module):
         self.bu_conv1 = Conv(c4, c4, 3, 2, act=act)
         self.C3_n4 = CSPLayer(2 * c4, c5, n, False, depthwise=depthwise, act=act)
 
-        channels = {"dark3": c3, "dark4": c4, "dark5": c5, "C3_p4": c4, "C3_p3": c3, "C3_n3": c4, "C3_n4": c5}
+        channels = {
+            "dark3": c3,
+            "dark4": c4,
+            "dark5": c5,
+            "C3_p4": c4,
+            "C3_p3": c3,
+            "C3_n3": c4,
+            "C3_n4": c5,
+        }
         self.attention_plan = resolve_attention_plan(attention, self.POSITIONS)
         self.attention = build_position_modules(self.attention_plan, channels)
 

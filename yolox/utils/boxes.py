@@ -42,7 +42,9 @@ def xyxy2cxcywh(boxes: np.ndarray) -> np.ndarray:
     return out
 
 
-def adjust_box_anns(bbox: np.ndarray, scale: float, padw: float, padh: float, w_max: float, h_max: float) -> np.ndarray:
+def adjust_box_anns(
+    bbox: np.ndarray, scale: float, padw: float, padh: float, w_max: float, h_max: float
+) -> np.ndarray:
     """Scale and shift corner boxes, then clip them to a (w_max, h_max) canvas (in place)."""
     bbox[:, 0::2] = np.clip(bbox[:, 0::2] * scale + padw, 0, w_max)
     bbox[:, 1::2] = np.clip(bbox[:, 1::2] * scale + padh, 0, h_max)
@@ -52,7 +54,9 @@ def adjust_box_anns(bbox: np.ndarray, scale: float, padw: float, padh: float, w_
 def bboxes_iou(bboxes_a: torch.Tensor, bboxes_b: torch.Tensor, xyxy: bool = True) -> torch.Tensor:
     """Pairwise IoU [N, M] between two box sets, corners (xyxy) or centres (cx, cy, w, h)."""
     if bboxes_a.shape[1] != 4 or bboxes_b.shape[1] != 4:
-        raise ValueError(f"boxes must have 4 columns, got {tuple(bboxes_a.shape)} and {tuple(bboxes_b.shape)}")
+        raise ValueError(
+            f"boxes must have 4 columns, got {tuple(bboxes_a.shape)} and {tuple(bboxes_b.shape)}"
+        )
     if xyxy:
         a = bboxes_a
         b = bboxes_b
@@ -103,6 +107,8 @@ def postprocess(
         if class_agnostic:
             kept = torchvision.ops.nms(detections[:, :4], scores, nms_thre)
         else:
-            kept = torchvision.ops.batched_nms(detections[:, :4], scores, detections[:, 6], nms_thre)
+            kept = torchvision.ops.batched_nms(
+                detections[:, :4], scores, detections[:, 6], nms_thre
+            )
         outputs.append(detections[kept])
     return outputs

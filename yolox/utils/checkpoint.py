@@ -51,7 +51,9 @@ def save_checkpoint(path: PathLike, state: Mapping[str, Any]) -> Path:
     return target
 
 
-def load_checkpoint(path: PathLike, map_location: Union[str, torch.device] = "cpu") -> Dict[str, Any]:
+def load_checkpoint(
+    path: PathLike, map_location: Union[str, torch.device] = "cpu"
+) -> Dict[str, Any]:
     """Read a checkpoint (ours or an official release) with ``weights_only=True``."""
     source = Path(path)
     if not source.is_file():
@@ -59,7 +61,9 @@ def load_checkpoint(path: PathLike, map_location: Union[str, torch.device] = "cp
     try:
         data = torch.load(source, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch raises many types for corrupt or foreign files
-        raise CheckpointError(f"cannot read checkpoint {source}: {type(exc).__name__}: {exc}") from exc
+        raise CheckpointError(
+            f"cannot read checkpoint {source}: {type(exc).__name__}: {exc}"
+        ) from exc
     if not isinstance(data, dict):
         raise CheckpointError(f"checkpoint {source} holds a {type(data).__name__}, expected a dict")
     return data
@@ -68,8 +72,14 @@ def load_checkpoint(path: PathLike, map_location: Union[str, torch.device] = "cp
 def extract_state_dict(checkpoint: Mapping[str, Any]) -> Dict[str, torch.Tensor]:
     """The model weights: ``checkpoint["model"]`` (official layout) or a bare state dict."""
     state = checkpoint.get("model", checkpoint)
-    if not isinstance(state, Mapping) or not state or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise CheckpointError("checkpoint has no model weights (expected a 'model' state dict of tensors)")
+    if (
+        not isinstance(state, Mapping)
+        or not state
+        or not all(isinstance(v, torch.Tensor) for v in state.values())
+    ):
+        raise CheckpointError(
+            "checkpoint has no model weights (expected a 'model' state dict of tensors)"
+        )
     prefix = "module."
     if all(k.startswith(prefix) for k in state):  # saved from a DDP-wrapped model
         state = {k[len(prefix) :]: v for k, v in state.items()}
@@ -100,18 +110,24 @@ class LoadReport:
         new_attention = [k for k in self.missing if ".attention." in k]
         other_missing = [k for k in self.missing if ".attention." not in k]
         if new_attention:
-            lines.append(f"new (attention, left at initialisation): {len(new_attention)}: {show(new_attention)}")
+            lines.append(
+                f"new (attention, left at initialisation): {len(new_attention)}: {show(new_attention)}"
+            )
         if other_missing:
             lines.append(f"missing from checkpoint: {len(other_missing)}: {show(other_missing)}")
         if self.unexpected:
-            lines.append(f"unexpected in checkpoint (ignored): {len(self.unexpected)}: {show(self.unexpected)}")
+            lines.append(
+                f"unexpected in checkpoint (ignored): {len(self.unexpected)}: {show(self.unexpected)}"
+            )
         if self.mismatched:
             shown = [f"{k} ckpt {list(c)} vs model {list(m)}" for k, c, m in self.mismatched]
             lines.append(f"shape mismatch (skipped): {len(shown)}: {show(shown)}")
         return "\n".join(lines)
 
 
-def load_model_weights(model: nn.Module, checkpoint: Mapping[str, Any], strict: bool = False) -> LoadReport:
+def load_model_weights(
+    model: nn.Module, checkpoint: Mapping[str, Any], strict: bool = False
+) -> LoadReport:
     """Copy every matching tensor into ``model``; report missing, unexpected and mis-shaped keys.
 
     With ``strict=True`` any difference raises a CheckpointError carrying the report.

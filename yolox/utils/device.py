@@ -23,7 +23,9 @@ def select_device(name: Optional[Union[str, torch.device]] = None) -> torch.devi
         choice = "cuda"
     device = torch.device(choice)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"device {name!r} requested but CUDA is not available on this machine; use --device cpu")
+        raise RuntimeError(
+            f"device {name!r} requested but CUDA is not available on this machine; use --device cpu"
+        )
     return device
 
 

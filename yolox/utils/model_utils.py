@@ -101,7 +101,9 @@ def profile_model(model: nn.Module, tsize: Union[int, Sequence[int]]) -> Dict[st
     probe = copy.deepcopy(model).eval()
     try:
         probe = probe.to("meta")
-        flops, breakdown = count_flops(probe, torch.zeros(1, 3, height, width, device="meta"), attention_names)
+        flops, breakdown = count_flops(
+            probe, torch.zeros(1, 3, height, width, device="meta"), attention_names
+        )
     except (NotImplementedError, RuntimeError):
         probe = copy.deepcopy(model).eval().to("cpu", torch.float32)
         flops, breakdown = count_flops(probe, torch.zeros(1, 3, height, width), attention_names)
@@ -121,7 +123,5 @@ def get_model_info(model: nn.Module, tsize: Union[int, Sequence[int]]) -> str:
     info = profile_model(model, tsize)
     line = f"Params: {info['params_m']:.2f}M, Gflops: {info['gflops']:.2f} @ {info['height']}x{info['width']}"
     if info["attention_params_m"] or info["attention_gflops"]:
-        line += (
-            f" (attention: {info['attention_params_m'] * 1e3:.1f}K params, {info['attention_gflops']:.3f} GFLOPs)"
-        )
+        line += f" (attention: {info['attention_params_m'] * 1e3:.1f}K params, {info['attention_gflops']:.3f} GFLOPs)"
     return line

@@ -1,0 +1,131 @@
+"""The Exp system: zoo names, exp files, command-line merging, model configuration."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from yolox.exp import Exp, ExpError, get_exp
+from yolox.models import ModelConfig, build_model
+
+ROOT = Path(__file__).resolve().parents[2]
+
+OFFICIAL = {
+    "yolox-nano": (0.33, 0.25, True),
+    "yolox-tiny": (0.33, 0.375, False),
+    "yolox-s": (0.33, 0.50, False),
+    "yolox-m": (0.67, 0.75, False),
+    "yolox-l": (1.0, 1.0, False),
+    "yolox-x": (1.33, 1.25, False),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OFFICIAL))
+def test_zoo_names_and_default_files_agree(name):
+    by_name = get_exp(None, name)
+    by_file = get_exp(str(ROOT / "exps" / "default" / f"{name.replace('-', '_')}.py"), None)
+    depth, width, depthwise = OFFICIAL[name]
+    for exp in (by_name, by_file):
+        assert (exp.depth, exp.width, exp.depthwise) == (depth, width, depthwise)
+        assert exp.attention is None
+    assert by_name.model_config() == by_file.model_config()
+
+
+def test_official_defaults():
+    exp = Exp()
+    assert exp.num_classes == 80 and len(exp.class_names) == 80
+    assert exp.input_size == (640, 640) and exp.test_size == (640, 640)
+    assert (exp.max_epoch, exp.no_aug_epochs, exp.warmup_epochs) == (300, 15, 5)
+    assert exp.basic_lr_per_img == 0.01 / 64.0 and exp.weight_decay == 5e-4 and exp.momentum == 0.9
+    assert (exp.test_conf, exp.nmsthre) == (0.01, 0.65)
+    nano = get_exp(None, "yolox-nano")
+    assert nano.input_size == (416, 416) and nano.mosaic_prob == 0.5 and not nano.enable_mixup
+
+
+@pytest.mark.parametrize("size", ["s", "nano", "tiny"])
+@pytest.mark.parametrize("kind", ["cam", "se", "eca", "cbam"])
+def test_attention_exps_place_modules_on_the_backbone_outputs(size, kind):
+    exp = get_exp(str(ROOT / "exps" / f"yolox_{size}_{kind}.py"), None)
+    assert exp.attention == kind
+    model = exp.get_model()
+    assert sorted(model.backbone.attention.keys()) == ["dark3", "dark4", "dark5"]
+    assert exp.exp_name == f"yolox_{size}_{kind}"
+
+
+def test_merge_parses_names_dicts_numbers_and_rejects_unknown_fields():
+    exp = get_exp(None, "yolox-s")
+    exp.merge(["attention", "cbam", "max_epoch", "12", "test_size", "(320, 320)", "ema", "False"])
+    assert (
+        exp.attention == "cbam"
+        and exp.max_epoch == 12
+        and exp.test_size == (320, 320)
+        and exp.ema is False
+    )
+    exp.merge(["attention", "{'type': 'cbam', 'ratio': 8, 'positions': ['C3_p3']}"])
+    assert exp.attention == {"type": "cbam", "ratio": 8, "positions": ["C3_p3"]}
+    exp.merge(["attention", "None"])
+    assert exp.attention is None
+    with pytest.raises(ValueError, match="unknown field 'not_a_field'"):
+        exp.merge(["not_a_field", "1"])
+    with pytest.raises(ValueError, match="odd number"):
+        exp.merge(["max_epoch"])
+    with pytest.raises(ValueError, match="ema"):
+        exp.merge(["ema", "maybe"])
+
+
+def test_errors_inside_an_exp_file_are_shown_not_hidden(tmp_path):
+    bad = tmp_path / "bad_exp.py"
+    bad.write_text("from yolox.exp import Exp as Base\nraise ZeroDivisionError('typo in my exp')\n")
+    with pytest.raises(ZeroDivisionError, match="typo in my exp"):
+        get_exp(str(bad), None)
+    with pytest.raises(ExpError, match="not found"):
+        get_exp(str(tmp_path / "missing.py"), None)
+    with pytest.raises(ExpError, match="unknown model name"):
+        get_exp(None, "yolox-q")
+    no_class = tmp_path / "no_class.py"
+    no_class.write_text("x = 1\n")
+    with pytest.raises(ExpError, match="no class named 'Exp'"):
+        get_exp(str(no_class), None)
+
+
+def test_model_config_round_trips_and_rebuilds_the_same_architecture():
+    exp = get_exp(str(ROOT / "exps" / "yolox_nano_cbam.py"), None)
+    exp.num_classes = 3
+    exp.class_names = ("a", "b", "c")
+    config = exp.model_config()
+    restored = ModelConfig.from_dict(config.to_dict())
+    assert restored == config
+    model = build_model(restored)
+    assert [(k, v.shape) for k, v in model.state_dict().items()] == [
+        (k, v.shape) for k, v in exp.get_model().state_dict().items()
+    ]
+    with pytest.raises(ValueError, match="unknown model_config keys"):
+        ModelConfig.from_dict({**config.to_dict(), "bogus": 1})
+
+
+def test_class_names_must_match_num_classes():
+    exp = get_exp(None, "yolox-nano")
+    exp.num_classes = 2
+    with pytest.raises(ValueError, match="class names"):
+        exp.get_model()
+
+
+def test_readme_example_prints_cam_on_three_positions():
+    code = (
+        "from yolox.exp import get_exp; e = get_exp('exps/yolox_s_cam.py', None); m = e.get_model(); print(m);"
+        "from yolox.utils.model_utils import get_model_info; print(get_model_info(m, e.test_size))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    assert out.count("CoordAttention") == 3
+    assert "(dark3): CoordAttention" in out and "(dark5): CoordAttention" in out
+    match = re.search(r"Params: ([\d.]+)M, Gflops: ([\d.]+)", out)
+    assert match, out[-300:]
+    params, gflops = float(match.group(1)), float(match.group(2))
+    assert 8.97 < params < 9.05  # yolox-s is 8.97M; CAM adds ~36K
+    assert 26.6 < gflops < 26.9  # official yolox-s: 26.8
