@@ -109,6 +109,7 @@ def profile_model(model: nn.Module, tsize: Union[int, Sequence[int]]) -> Dict[st
         flops, breakdown = count_flops(probe, torch.zeros(1, 3, height, width), attention_names)
     attention_flops = sum(v for k, v in breakdown.items() if k != "model")
     return {
+        "params": count_params(model),
         "params_m": count_params(model) / 1e6,
         "gflops": flops / 1e9,
         "attention_params_m": attention_params / 1e6,

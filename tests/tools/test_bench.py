@@ -1,0 +1,38 @@
+"""tools/bench.py: the cost table agrees with modules built on their own, and files are written."""
+
+from __future__ import annotations
+
+import json
+
+from yolox.models.attention import build_attention
+from yolox.tools.bench import main
+
+
+def test_bench_writes_table_with_consistent_costs(tmp_path):
+    code = main(
+        [
+            "-m", "yolox-nano", "-a", "se", "eca", "--tsize", "64",
+            "--runs", "2", "--warmup", "1", "--device", "cpu",
+            "--output-dir", str(tmp_path), "--tag", "t",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    data = json.loads((tmp_path / "t.json").read_text())
+    rows = {r["attention"]: r for r in data["rows"]}
+    assert set(rows) == {"none", "se", "eca"}
+    for kind in ("se", "eca"):
+        # nano's neck widths at dark3/dark4/dark5 are 64/128/256
+        standalone = sum(
+            sum(p.numel() for p in build_attention(kind, c).parameters()) for c in (64, 128, 256)
+        )
+        assert rows[kind]["extra_params"] == standalone
+        assert rows[kind]["extra_gflops"] > 0
+        assert rows[kind]["median_ms"] > 0 and rows[kind]["runs"] == 2
+    assert rows["none"]["latency_ratio"] == 1.0
+    table = (tmp_path / "t.md").read_text()
+    assert "| yolox-nano | se | 64x64 |" in table and "Command: `python tools/bench.py" in table
+
+
+def test_bench_rejects_unknown_attention(tmp_path, capsys):
+    assert main(["-a", "nope", "--no-latency", "--output-dir", str(tmp_path)]) == 2
+    assert "unknown attention type" in capsys.readouterr().err

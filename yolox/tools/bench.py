@@ -1,0 +1,175 @@
+"""Cost of each attention module: params, GFLOPs and latency next to the baseline, one command.
+
+    python tools/bench.py                                   # nano, tiny, s x every attention type
+    python tools/bench.py -m yolox-s -a cam se --positions dark3 dark4 dark5 --runs 50
+
+Writes a markdown table and a JSON file (``--output-dir``, default ``benchmarks/results``).
+Latency is the median of ``--runs`` batch-1 forwards after warm-up, with all variants of one
+model interleaved in random order so that machine drift hits them equally.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+from pathlib import Path
+from typing import Dict, List, Optional, Sequence
+
+import torch
+
+from yolox.exp import get_exp
+from yolox.models import available_attention
+from yolox.utils.device import select_device
+from yolox.utils.model_utils import fuse_model, profile_model
+from yolox.utils.timing import interleaved_latency
+
+DEFAULT_MODELS = ("yolox-nano", "yolox-tiny", "yolox-s")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "-m", "--models", nargs="+", default=list(DEFAULT_MODELS), help="zoo model names"
+    )
+    parser.add_argument(
+        "-a",
+        "--attention",
+        nargs="+",
+        default=["all"],
+        help="attention types ('all' = every registered type)",
+    )
+    parser.add_argument(
+        "--positions",
+        nargs="+",
+        default=["dark3", "dark4", "dark5"],
+        help="neck positions for the modules",
+    )
+    parser.add_argument(
+        "--tsize", type=int, default=None, help="input size (default: each model's test_size)"
+    )
+    parser.add_argument("--runs", type=int, default=30, help="timed runs per variant")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed runs per variant first")
+    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    parser.add_argument(
+        "--no-fuse", action="store_true", help="time the unfused model (default: conv+BN fused)"
+    )
+    parser.add_argument("--no-latency", action="store_true", help="only params and GFLOPs")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)"
+    )
+    parser.add_argument(
+        "--output-dir", default="benchmarks/results", help="where the .md and .json go"
+    )
+    parser.add_argument("--tag", default="attention_cost", help="output file stem")
+    return parser
+
+
+def _variant_spec(kind: str, positions: Sequence[str]):
+    return None if kind == "none" else {"type": kind, "positions": list(positions)}
+
+
+def _build(model_name: str, attention):
+    exp = get_exp(None, model_name)
+    exp.attention = attention
+    return exp.get_model(), exp.test_size
+
+
+def bench_model(model_name: str, kinds: Sequence[str], args, device: torch.device) -> List[Dict]:
+    """One row per variant of ``model_name``: cost counts, then interleaved latency."""
+    rows, runners = [], {}
+    for kind in ["none", *kinds]:
+        model, test_size = _build(model_name, _variant_spec(kind, args.positions))
+        size = (args.tsize, args.tsize) if args.tsize else tuple(test_size)
+        info = profile_model(model, size)
+        rows.append({"model": model_name, "attention": kind, "tsize": list(size), **info})
+        if not args.no_latency:
+            model.eval().to(device)
+            if not args.no_fuse:
+                fuse_model(model)
+            x = torch.rand(1, 3, *size, device=device) * 255
+
+            def run(m=model, inp=x):
+                with torch.inference_mode():
+                    return m(inp)
+
+            runners[kind] = run
+    if runners:
+        timings = interleaved_latency(runners, device, runs=args.runs, warmup=args.warmup)
+        base = timings["none"]["median_ms"]
+        for row in rows:
+            row.update(timings[row["attention"]])
+            row["latency_ratio"] = row["median_ms"] / base
+    base_row = rows[0]
+    for row in rows:
+        row["extra_params"] = row["params"] - base_row["params"]
+        row["extra_gflops"] = row["gflops"] - base_row["gflops"]
+    return rows
+
+
+def to_markdown(rows: List[Dict], with_latency: bool) -> str:
+    header = "| model | attention | input | params (M) | +params | GFLOPs | +GFLOPs |"
+    rule = "|---|---|---|---:|---:|---:|---:|"
+    if with_latency:
+        header += " latency median (ms) | IQR (ms) | vs none |"
+        rule += "---:|---:|---:|"
+    lines = [header, rule]
+    for r in rows:
+        line = (
+            f"| {r['model']} | {r['attention']} | {r['tsize'][0]}x{r['tsize'][1]} | {r['params_m']:.3f} | "
+            f"{r['extra_params']:,} | {r['gflops']:.3f} | {r['extra_gflops']:.4f} |"
+        )
+        if with_latency:
+            line += f" {r['median_ms']:.1f} | {r['iqr_ms']:.1f} | {r['latency_ratio']:.3f} |"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = make_parser().parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    kinds = (
+        available_attention()
+        if args.attention == ["all"]
+        else [k for k in args.attention if k != "none"]
+    )
+    unknown = sorted(set(kinds) - set(available_attention()))
+    if unknown:
+        print(
+            f"error: unknown attention type(s) {unknown}; choose from {available_attention()}",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        device = select_device(args.device)
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    rows: List[Dict] = []
+    for model_name in args.models:
+        rows.extend(bench_model(model_name, kinds, args, device))
+    table = to_markdown(rows, with_latency=not args.no_latency)
+    print(table)
+    out_dir = Path(args.output_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "command": "python tools/bench.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+        "device": str(device),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "platform": platform.platform(),
+        "fused": not args.no_fuse,
+    }
+    (out_dir / f"{args.tag}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+    (out_dir / f"{args.tag}.md").write_text(
+        f"Command: `{meta['command']}`  \nDevice: {meta['device']}, torch {meta['torch']}, "
+        f"{meta['threads']} threads, fused={meta['fused']}\n\n{table}\n"
+    )
+    print(f"wrote {out_dir / (args.tag + '.md')} and .json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
