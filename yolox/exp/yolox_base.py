@@ -126,6 +126,9 @@ class Exp(BaseExp):
 
         return os.path.join(get_yolox_datadir(), default_child)
 
+    def prepare_data(self) -> None:
+        """Hook run before any dataset is opened (e.g. generate a synthetic dataset); no-op here."""
+
     def _make_dataset(
         self,
         train: bool,
@@ -137,6 +140,7 @@ class Exp(BaseExp):
     ):
         from yolox.data import COCODataset, VOCDetection
 
+        self.prepare_data()
         if self.dataset_format == "voc":
             return VOCDetection(
                 data_dir=self._data_dir("VOCdevkit"),

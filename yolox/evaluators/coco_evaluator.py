@@ -1,0 +1,176 @@
+"""COCO-style evaluation of a detector: inference, json conversion, gathering, scoring."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+from loguru import logger
+from torch import nn
+
+from yolox.utils.dist import broadcast_object, is_main_process, synchronize
+
+from .coco_scoring import as_backend_gt, coco_eval_detections
+from .inference import ImageDetections, InferenceTiming, gather_detections, run_inference
+
+__all__ = ["COCOEvaluator", "detections_to_coco_json"]
+
+TESTDEV_JSON = "yolox_testdev_2017.json"
+
+
+def _json_id(image_id: Any) -> Any:
+    """Image ids as plain Python (json-serialisable) values."""
+    if isinstance(image_id, (np.integer, torch.Tensor)):
+        return int(image_id)
+    return image_id
+
+
+def detections_to_coco_json(
+    results: Sequence[ImageDetections], class_ids: Sequence[int]
+) -> List[Dict[str, Any]]:
+    """COCO result dicts (xywh boxes in original pixels, original category ids) from detections."""
+    out: List[Dict[str, Any]] = []
+    for res in results:
+        if res.boxes.shape[0] == 0:
+            continue
+        xywh = res.boxes.astype(np.float64).copy()
+        xywh[:, 2:] -= xywh[:, :2]
+        image_id = _json_id(res.image_id)
+        for box, score, label in zip(xywh.tolist(), res.scores.tolist(), res.labels.tolist()):
+            out.append(
+                {
+                    "image_id": image_id,
+                    "category_id": int(class_ids[int(label)]),
+                    "bbox": [float(v) for v in box],
+                    "score": float(score),
+                }
+            )
+    return out
+
+
+def _dedupe(results: List[ImageDetections]) -> List[ImageDetections]:
+    """Keep the first result per image (a distributed sampler pads ranks with repeated images)."""
+    seen = set()
+    unique = []
+    for res in results:
+        key = _json_id(res.image_id)
+        if key in seen:
+            continue
+        seen.add(key)
+        unique.append(res)
+    return unique
+
+
+class COCOEvaluator:
+    """AP of a model on a COCO-format evaluation loader (``loader.dataset`` has .coco, .class_ids).
+
+    ``evaluate`` returns ``(ap50_95, ap50, summary)`` on every rank (rank 0 scores, then shares the
+    result). With ``testdev=True`` it only writes the detections json (``output_json``, by default
+    ``yolox_testdev_2017.json`` in the working directory) and returns zeros.
+    """
+
+    def __init__(
+        self,
+        dataloader: Any,
+        img_size: Sequence[int],
+        confthre: float,
+        nmsthre: float,
+        num_classes: int,
+        testdev: bool = False,
+        per_class_AP: bool = True,
+        per_class_AR: bool = True,
+        output_json: Optional[Union[str, os.PathLike]] = None,
+        backend: str = "auto",
+    ) -> None:
+        self.dataloader = dataloader
+        self.img_size = tuple(img_size)
+        self.confthre = confthre
+        self.nmsthre = nmsthre
+        self.num_classes = num_classes
+        self.testdev = testdev
+        self.per_class_AP = per_class_AP
+        self.per_class_AR = per_class_AR
+        self.output_json = output_json
+        self.backend = backend
+        self._gt_cache: Optional[Tuple[Any, Any]] = None  # (dataset.coco, backend ground truth)
+
+    def evaluate(
+        self,
+        model: nn.Module,
+        distributed: bool = False,
+        half: bool = False,
+        decoder: Optional[Callable[..., torch.Tensor]] = None,
+        test_size: Optional[Sequence[int]] = None,
+        return_outputs: bool = False,
+    ) -> Union[
+        Tuple[float, float, str], Tuple[Tuple[float, float, str], Dict[Any, Dict[str, np.ndarray]]]
+    ]:
+        """Run the model over the loader and score it (see the class docstring)."""
+        results, timing = run_inference(
+            model,
+            self.dataloader,
+            self.num_classes,
+            self.confthre,
+            self.nmsthre,
+            self.img_size,
+            half=half,
+            decoder=decoder,
+            test_size=test_size,
+            desc="COCO eval",
+        )
+        if distributed:
+            results, timing = gather_detections(results, timing)
+        results = _dedupe(results)
+
+        summary_tuple: Tuple[float, float, str] = (0.0, 0.0, "")
+        if is_main_process():
+            summary_tuple = self._score(results, timing)
+        if distributed:
+            summary_tuple = broadcast_object(summary_tuple, src=0)
+            synchronize()
+        if return_outputs:
+            outputs = {
+                _json_id(r.image_id): {
+                    "bboxes": r.boxes,
+                    "scores": r.scores,
+                    "categories": r.labels,
+                }
+                for r in results
+            }
+            return summary_tuple, outputs
+        return summary_tuple
+
+    def _score(
+        self, results: List[ImageDetections], timing: InferenceTiming
+    ) -> Tuple[float, float, str]:
+        dataset = self.dataloader.dataset
+        data_list = detections_to_coco_json(results, dataset.class_ids)
+        json_path = self.output_json
+        if json_path is None and self.testdev:
+            json_path = TESTDEV_JSON
+        if json_path is not None:
+            path = Path(json_path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "w") as f:
+                json.dump(data_list, f)
+            logger.info(f"wrote {len(data_list)} detections to {path}")
+        header = timing.summary()
+        if self.testdev:
+            note = f"test-dev: detections written to {json_path}; no ground truth, scoring skipped"
+            logger.info(note)
+            return 0.0, 0.0, f"{header}\n{note}\n"
+        if self._gt_cache is None or self._gt_cache[0] is not dataset.coco:
+            self._gt_cache = (dataset.coco, as_backend_gt(dataset.coco, self.backend))
+        result = coco_eval_detections(
+            data_list,
+            self._gt_cache[1],
+            backend=self.backend,
+            per_class_AP=self.per_class_AP,
+            per_class_AR=self.per_class_AR,
+        )
+        logger.info(f"COCO scoring backend: {result.backend}")
+        return result.ap50_95, result.ap50, f"{header}\n{result.summary}\n"

@@ -1,0 +1,217 @@
+"""The inference pass shared by the COCO and VOC evaluators.
+
+Runs the model over an evaluation loader, applies ``postprocess`` (score filter + NMS), and maps
+every box back to the original image: the loader letterboxes with ``r = min(H / h, W / w)`` at
+the top-left corner, so dividing by ``r`` undoes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from yolox.utils.boxes import postprocess
+from yolox.utils.dist import gather, is_main_process, time_synchronized
+
+__all__ = [
+    "ImageDetections",
+    "InferenceTiming",
+    "gather_detections",
+    "run_inference",
+    "model_device",
+]
+
+
+@dataclass
+class ImageDetections:
+    """Detections of one image in original pixels: boxes [n,4] xyxy, scores [n], labels [n]."""
+
+    image_id: Any
+    boxes: np.ndarray
+    scores: np.ndarray
+    labels: np.ndarray
+
+
+@dataclass
+class InferenceTiming:
+    """Accumulated seconds of forward and post-processing passes, and images seen."""
+
+    forward_s: float = 0.0
+    nms_s: float = 0.0
+    num_images: int = 0
+    num_batches: int = 0
+
+    def summary(self) -> str:
+        """One line of per-image milliseconds (for the evaluation log)."""
+        n = max(self.num_images, 1)
+        fwd, nms = 1000.0 * self.forward_s / n, 1000.0 * self.nms_s / n
+        return (
+            f"Average forward time: {fwd:.2f} ms, Average NMS time: {nms:.2f} ms, "
+            f"Average inference time: {fwd + nms:.2f} ms ({self.num_images} images)"
+        )
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """The device of the model's first parameter (or buffer); CPU for a parameterless model."""
+    for tensor in model.parameters():
+        return tensor.device
+    for tensor in model.buffers():
+        return tensor.device
+    return torch.device("cpu")
+
+
+def _model_dtype(model: nn.Module) -> Optional[torch.dtype]:
+    for tensor in model.parameters():
+        if tensor.is_floating_point():
+            return tensor.dtype
+    return None
+
+
+def _to_list(values: Any) -> List[Any]:
+    if isinstance(values, torch.Tensor):
+        return values.reshape(-1).tolist()
+    if isinstance(values, np.ndarray):
+        return values.reshape(-1).tolist()
+    return list(values)
+
+
+def _image_sizes(img_info: Any, batch_size: int) -> Tuple[List[float], List[float]]:
+    """(heights, widths) of a batch from the loader's ``img_info``.
+
+    Accepts the default-collate layout ``(heights [B], widths [B])`` and the per-image layout
+    ``[(h, w), ...]`` that a list-keeping collate produces (tuples of numbers per image).
+    """
+    if (
+        isinstance(img_info, (list, tuple))
+        and len(img_info) == batch_size
+        and all(isinstance(p, tuple) and len(p) == 2 for p in img_info)
+        and all(
+            not isinstance(v, (torch.Tensor, np.ndarray, list, tuple)) for p in img_info for v in p
+        )
+    ):
+        return [float(p[0]) for p in img_info], [float(p[1]) for p in img_info]
+    if isinstance(img_info, (list, tuple)) and len(img_info) == 2:
+        heights, widths = _to_list(img_info[0]), _to_list(img_info[1])
+        if len(heights) == batch_size and len(widths) == batch_size:
+            return [float(h) for h in heights], [float(w) for w in widths]
+    raise ValueError(
+        f"img_info must be (heights, widths) with {batch_size} entries each, got {img_info!r}"
+    )
+
+
+@contextlib.contextmanager
+def _eval_mode(model: nn.Module, half: bool):
+    """Eval mode (and fp16 if asked) for the pass; the caller's mode and dtype come back after."""
+    was_training = model.training
+    dtype = _model_dtype(model)
+    model.eval()
+    if half:
+        model.half()
+    try:
+        yield
+    finally:
+        if half and dtype is not None and dtype != torch.float16:
+            model.to(dtype)
+        model.train(was_training)
+
+
+def run_inference(
+    model: nn.Module,
+    dataloader: Iterable,
+    num_classes: int,
+    confthre: float,
+    nmsthre: float,
+    img_size: Sequence[int],
+    half: bool = False,
+    decoder: Optional[Callable[..., torch.Tensor]] = None,
+    test_size: Optional[Sequence[int]] = None,
+    desc: str = "eval",
+) -> Tuple[List[ImageDetections], InferenceTiming]:
+    """Detections of every image the loader yields (on this rank), in original-image pixels.
+
+    ``img_size`` (or ``test_size`` if given) is the (H, W) the loader letterboxed to. Inference runs
+    on the model's own device under ``torch.inference_mode``; the model's mode and dtype are
+    restored afterwards.
+    """
+    size = tuple(int(s) for s in (test_size if test_size is not None else img_size))
+    device = model_device(model)
+    timing = InferenceTiming()
+    results: List[ImageDetections] = []
+    warned_shape = False
+    iterator = dataloader
+    if is_main_process():
+        total = len(dataloader) if hasattr(dataloader, "__len__") else None
+        iterator = tqdm(dataloader, total=total, desc=desc, leave=False)
+    with _eval_mode(model, half), torch.inference_mode():
+        for batch in iterator:
+            imgs, _targets, img_info, ids = batch[:4]
+            imgs = torch.as_tensor(imgs).to(
+                device=device, dtype=torch.float16 if half else torch.float32
+            )
+            if not warned_shape and tuple(imgs.shape[-2:]) != size:
+                warnings.warn(
+                    f"loader images are {tuple(imgs.shape[-2:])} but the evaluator rescales boxes "
+                    f"for {size}; pass the loader's size as img_size/test_size",
+                    stacklevel=2,
+                )
+                warned_shape = True
+            start = time_synchronized(device)
+            outputs = model(imgs)
+            if decoder is not None:
+                outputs = decoder(outputs, dtype=outputs.type())
+            mid = time_synchronized(device)
+            detections = postprocess(outputs.float(), num_classes, confthre, nmsthre)
+            end = time_synchronized(device)
+            timing.forward_s += mid - start
+            timing.nms_s += end - mid
+            timing.num_images += imgs.shape[0]
+            timing.num_batches += 1
+
+            heights, widths = _image_sizes(img_info, imgs.shape[0])
+            id_list = _to_list(ids)
+            if len(id_list) != imgs.shape[0]:
+                raise ValueError(
+                    f"loader gave {len(id_list)} ids for a batch of {imgs.shape[0]} images"
+                )
+            for det, h, w, image_id in zip(detections, heights, widths, id_list):
+                if det is None or det.shape[0] == 0:
+                    empty = np.zeros((0, 4), np.float64)
+                    results.append(
+                        ImageDetections(image_id, empty, np.zeros(0), np.zeros(0, np.int64))
+                    )
+                    continue
+                det = det.detach().to("cpu", torch.float64).numpy()
+                ratio = min(size[0] / h, size[1] / w)
+                results.append(
+                    ImageDetections(
+                        image_id,
+                        det[:, :4] / ratio,
+                        det[:, 4] * det[:, 5],
+                        det[:, 6].astype(np.int64),
+                    )
+                )
+    return results, timing
+
+
+def gather_detections(
+    results: List[ImageDetections], timing: InferenceTiming
+) -> Tuple[List[ImageDetections], InferenceTiming]:
+    """All ranks' detections (rank order) and summed timings on rank 0; other ranks get theirs back."""
+    gathered = gather((results, timing), dst=0)
+    if not is_main_process():
+        return results, timing
+    merged = [r for rank_results, _ in gathered for r in rank_results]
+    total = InferenceTiming(
+        forward_s=sum(t.forward_s for _, t in gathered),
+        nms_s=sum(t.nms_s for _, t in gathered),
+        num_images=sum(t.num_images for _, t in gathered),
+        num_batches=sum(t.num_batches for _, t in gathered),
+    )
+    return merged, total

@@ -1,0 +1,166 @@
+"""PASCAL VOC-style evaluation of a detector: inference, gathering, devkit AP (see voc_eval.py)."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+from loguru import logger
+from tabulate import tabulate
+from torch import nn
+
+from yolox.utils.dist import broadcast_object, is_main_process, synchronize
+
+from .inference import ImageDetections, InferenceTiming, gather_detections, run_inference
+from .voc_eval import VOCAnnotations, VOCDetections, VOCEvalResult, resolve_voc_metric, voc_evaluate
+
+__all__ = ["VOCEvaluator", "format_voc_result", "resolve_dataset_index"]
+
+
+def resolve_dataset_index(dataset: Any, image_id: Any, lookup: Dict[Any, int]) -> int:
+    """Dataset index of a loader id: VOC loaders yield the index itself; other ids go via ``.ids``."""
+    if isinstance(image_id, torch.Tensor):
+        image_id = image_id.item()
+    if isinstance(image_id, (int, np.integer)) and not isinstance(image_id, bool):
+        index = int(image_id)
+        if 0 <= index < len(dataset):
+            return index
+    key = tuple(image_id) if isinstance(image_id, list) else image_id
+    if key in lookup:
+        return lookup[key]
+    raise KeyError(f"loader id {image_id!r} is neither a dataset index nor one of dataset.ids")
+
+
+def format_voc_result(result: VOCEvalResult) -> str:
+    """Per-class table (AP50, AP50:95, ground truth, detections) and the two class means."""
+    rows = []
+    ap50, ap_all = result.ap50, result.ap50_95
+    for k, name in enumerate(result.class_names):
+        fmt = [("nan" if math.isnan(v) else f"{100.0 * v:.2f}") for v in (ap50[k], ap_all[k])]
+        rows.append([name, *fmt, int(result.num_positives[k]), int(result.num_detections[k])])
+    table = tabulate(
+        rows,
+        headers=["class", "AP50", "AP50:95", "gt (non-difficult)", "detections"],
+        tablefmt="pipe",
+        stralign="left",
+        numalign="right",
+    )
+    empty = [n for n, v in zip(result.class_names, result.num_positives) if v == 0]
+    lines = [
+        f"VOC evaluation, metric: {result.metric_name} [{result.metric}]",
+        table,
+        f"mAP50    = {result.map50:.4f}",
+        f"mAP50:95 = {result.map50_95:.4f} (mean of IoU 0.50:0.05:0.95)",
+    ]
+    if empty:
+        lines.append(
+            f"classes without non-difficult ground truth (AP nan, not in the means): {', '.join(empty)}"
+        )
+    return "\n".join(lines)
+
+
+class VOCEvaluator:
+    """mAP of a model on a VOC-format loader (``loader.dataset`` has annotation_for_eval, class_names).
+
+    ``metric`` is "voc07" (11-point, official YOLOX on VOC2007 test; the default) or "voc10"
+    (area); ``use_07_metric`` is an accepted alias. ``evaluate`` returns ``(mAP50:95, mAP50,
+    summary)`` on every rank; a class mean that is undefined (no ground truth at all) becomes 0.
+    """
+
+    def __init__(
+        self,
+        dataloader: Any,
+        img_size: Sequence[int],
+        confthre: float,
+        nmsthre: float,
+        num_classes: int,
+        metric: Optional[str] = None,
+        use_07_metric: Optional[bool] = None,
+    ) -> None:
+        self.dataloader = dataloader
+        self.img_size = tuple(img_size)
+        self.confthre = confthre
+        self.nmsthre = nmsthre
+        self.num_classes = num_classes
+        self.metric = resolve_voc_metric(metric, use_07_metric)
+        self.last_result: Optional[VOCEvalResult] = None
+
+    def evaluate(
+        self,
+        model: nn.Module,
+        distributed: bool = False,
+        half: bool = False,
+        decoder: Optional[Callable[..., torch.Tensor]] = None,
+        test_size: Optional[Sequence[int]] = None,
+        return_outputs: bool = False,
+    ) -> Union[
+        Tuple[float, float, str], Tuple[Tuple[float, float, str], Dict[int, Dict[str, np.ndarray]]]
+    ]:
+        """Run the model over the loader and compute VOC AP (see the class docstring)."""
+        results, timing = run_inference(
+            model,
+            self.dataloader,
+            self.num_classes,
+            self.confthre,
+            self.nmsthre,
+            self.img_size,
+            half=half,
+            decoder=decoder,
+            test_size=test_size,
+            desc="VOC eval",
+        )
+        if distributed:
+            results, timing = gather_detections(results, timing)
+        dataset = self.dataloader.dataset
+        lookup = {
+            (tuple(k) if isinstance(k, list) else k): i
+            for i, k in enumerate(getattr(dataset, "ids", []))
+        }
+        by_index: Dict[int, ImageDetections] = {}
+        for res in results:
+            by_index.setdefault(resolve_dataset_index(dataset, res.image_id, lookup), res)
+
+        summary_tuple: Tuple[float, float, str] = (0.0, 0.0, "")
+        if is_main_process():
+            summary_tuple = self._score(by_index, timing)
+        if distributed:
+            summary_tuple = broadcast_object(summary_tuple, src=0)
+            synchronize()
+        if return_outputs:
+            outputs = {
+                i: {"bboxes": r.boxes, "scores": r.scores, "categories": r.labels}
+                for i, r in by_index.items()
+            }
+            return summary_tuple, outputs
+        return summary_tuple
+
+    def _score(
+        self, by_index: Dict[int, ImageDetections], timing: InferenceTiming
+    ) -> Tuple[float, float, str]:
+        dataset = self.dataloader.dataset
+        annotations = VOCAnnotations.from_per_image(
+            [dataset.annotation_for_eval(i) for i in range(len(dataset))]
+        )
+        detections = VOCDetections.from_per_image(
+            [(i, r.boxes, r.scores, r.labels) for i, r in sorted(by_index.items())]
+        )
+        if len(detections) == 0:
+            warnings.warn("no detections to score: every class AP is 0", stacklevel=2)
+        names = list(getattr(dataset, "class_names", [str(c) for c in range(self.num_classes)]))
+        result = voc_evaluate(
+            detections, annotations, self.num_classes, metric=self.metric, class_names=names
+        )
+        self.last_result = result
+        map50_95, map50 = result.map50_95, result.map50
+        if math.isnan(map50_95):
+            warnings.warn(
+                "no class has non-difficult ground truth: mAP undefined, reported as 0",
+                stacklevel=2,
+            )
+            map50_95, map50 = 0.0, 0.0
+        summary = f"{timing.summary()}\n{format_voc_result(result)}\n"
+        logger.info(f"VOC mAP50={map50:.4f} mAP50:95={map50_95:.4f} ({result.metric})")
+        return map50_95, map50, summary
