@@ -129,3 +129,23 @@ def test_readme_example_prints_cam_on_three_positions():
     params, gflops = float(match.group(1)), float(match.group(2))
     assert 8.97 < params < 9.05  # yolox-s is 8.97M; CAM adds ~36K
     assert 26.6 < gflops < 26.9  # official yolox-s: 26.8
+
+
+def test_distributed_train_loader_gives_each_rank_its_own_share(tmp_path, monkeypatch):
+    from yolox.exp import yolox_base
+    from yolox.exp.synthetic import SyntheticExp
+
+    def first_indices(rank: int) -> list:
+        exp = SyntheticExp()
+        exp.data_dir = str(tmp_path / "synthetic")
+        exp.synthetic_images = (8, 2)
+        monkeypatch.setattr(yolox_base.dist, "get_rank", lambda: rank)
+        monkeypatch.setattr(yolox_base.dist, "get_world_size", lambda: 2)
+        loader = exp.get_data_loader(batch_size=4, is_distributed=True)
+        assert loader.batch_sampler.batch_size == 2  # total batch split over the ranks
+        stream = iter(loader.batch_sampler.sampler)
+        return [next(stream) for _ in range(8)]
+
+    rank0, rank1 = first_indices(0), first_indices(1)
+    assert rank0 != rank1
+    assert sorted(rank0[:4] + rank1[:4]) == list(range(8))  # one shuffled epoch, split in two

@@ -219,9 +219,12 @@ class Exp(BaseExp):
             mosaic_prob=self.mosaic_prob,
             mixup_prob=self.mixup_prob,
         )
-        if is_distributed:
-            batch_size = batch_size // dist.get_world_size()
-        sampler = InfiniteSampler(len(self.dataset), seed=self.seed if self.seed else 0)
+        rank, world_size = (dist.get_rank(), dist.get_world_size()) if is_distributed else (0, 1)
+        batch_size = batch_size // world_size
+        # Each rank reads every world_size-th index of one shared shuffled stream.
+        sampler = InfiniteSampler(
+            len(self.dataset), seed=self.seed if self.seed else 0, rank=rank, world_size=world_size
+        )
         batch_sampler = YoloBatchSampler(
             sampler=sampler, batch_size=batch_size, drop_last=False, mosaic=not no_aug
         )

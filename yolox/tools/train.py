@@ -1,0 +1,193 @@
+"""``python -m yolox.tools.train`` / ``tools/train.py``: train a YOLOX experiment.
+
+Single process, ``-d N`` processes on this machine (spawned), several machines
+(``--num_machines``/``--machine_rank``/``--dist-url``), or under ``torchrun``. Exit code 0 on
+success, 2 for wrong input (one-line message), 1 for a failed run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from datetime import timedelta
+from typing import Sequence
+
+from loguru import logger
+
+__all__ = ["make_parser", "main", "train_worker"]
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser("YOLOX train parser")
+    parser.add_argument("-expn", "--experiment-name", type=str, default=None)
+    parser.add_argument("-n", "--name", type=str, default=None, help="model name, e.g. yolox-s")
+    parser.add_argument("--dist-backend", default="auto", type=str, help="nccl, gloo or auto")
+    parser.add_argument("--dist-url", default=None, type=str, help="tcp://HOST:PORT of machine 0")
+    parser.add_argument("--dist-timeout", default=1800, type=float, help="collective timeout (s)")
+    parser.add_argument("-b", "--batch-size", type=int, default=64, help="total batch size")
+    parser.add_argument("-d", "--devices", default=None, type=int, help="processes per machine")
+    parser.add_argument("-f", "--exp_file", default=None, type=str, help="experiment file")
+    parser.add_argument("--resume", default=False, action="store_true", help="resume training")
+    parser.add_argument("-c", "--ckpt", default=None, type=str, help="checkpoint file")
+    parser.add_argument(
+        "-e", "--start_epoch", default=None, type=int, help="resume at this epoch (1-based)"
+    )
+    parser.add_argument("--num_machines", default=1, type=int)
+    parser.add_argument("--machine_rank", default=0, type=int)
+    parser.add_argument(
+        "--fp16", dest="fp16", default=False, action="store_true", help="mixed precision (CUDA)"
+    )
+    parser.add_argument(
+        "--cache",
+        type=str,
+        nargs="?",
+        const="ram",
+        default=None,
+        choices=["ram", "disk"],
+        help="cache images in ram or on disk",
+    )
+    parser.add_argument(
+        "-o",
+        "--occupy",
+        dest="occupy",
+        default=False,
+        action="store_true",
+        help="reserve GPU memory up front",
+    )
+    parser.add_argument(
+        "-l",
+        "--logger",
+        type=str,
+        default="tensorboard",
+        help="tensorboard (default), wandb or mlflow",
+    )
+    parser.add_argument("--device", type=str, default=None, help="auto (default), cpu or cuda")
+    parser.add_argument(
+        "--save-interval",
+        type=int,
+        default=0,
+        help="also write latest_ckpt.pth every N iterations (0: end of epoch only)",
+    )
+    parser.add_argument("--sync-bn", action="store_true", help="SyncBatchNorm under DDP (CUDA)")
+    parser.add_argument(
+        "opts", default=None, nargs=argparse.REMAINDER, help="exp fields to override: KEY VALUE ..."
+    )
+    return parser
+
+
+def load_exp(args: argparse.Namespace):
+    """The experiment of ``-f``/``-n`` with ``opts`` merged; user mistakes -> UserInputError."""
+    from yolox.core.errors import UserInputError
+    from yolox.exp import ExpError, get_exp
+
+    if args.exp_file is None and args.name is None:
+        raise UserInputError("give an experiment file (-f FILE) or a model name (-n yolox-s)")
+    if args.exp_file is not None and not os.path.isfile(args.exp_file):
+        raise UserInputError(f"experiment file not found: {args.exp_file}")
+    try:
+        exp = get_exp(args.exp_file, args.name)
+        exp.merge(args.opts or [])
+    except (ExpError, ValueError) as exc:
+        raise UserInputError(str(exc)) from exc
+    if hasattr(exp, "check"):
+        try:
+            exp.check()
+        except ValueError as exc:
+            raise UserInputError(str(exc)) from exc
+    return exp
+
+
+def check_args(args: argparse.Namespace, exp) -> None:
+    """Cheap checks in the parent process, before any worker starts."""
+    import importlib.util
+
+    from yolox.core.errors import UserInputError
+
+    if args.batch_size <= 0:
+        raise UserInputError(f"--batch-size must be positive, got {args.batch_size}")
+    world = int(os.environ.get("WORLD_SIZE", 0)) or (args.devices or 1) * args.num_machines
+    if args.batch_size % world:
+        raise UserInputError(
+            f"--batch-size {args.batch_size} is not divisible by the {world} processes"
+        )
+    if args.ckpt is not None and not os.path.isfile(args.ckpt):
+        raise UserInputError(f"checkpoint not found: {args.ckpt}")
+    if args.resume and args.ckpt is None:
+        latest = os.path.join(exp.output_dir, args.experiment_name, "latest_ckpt.pth")
+        if not os.path.isfile(latest):
+            raise UserInputError(f"--resume without -c needs {latest}, which does not exist")
+    kind = (args.logger or "tensorboard").lower()
+    if kind not in ("tensorboard", "wandb", "mlflow"):
+        raise UserInputError(f"--logger must be tensorboard, wandb or mlflow, got {args.logger!r}")
+    if importlib.util.find_spec(kind) is None:
+        raise UserInputError(f"--logger {kind} needs the '{kind}' package: pip install {kind}")
+
+
+def train_worker(args: argparse.Namespace) -> None:
+    """Body of every training process: rebuild the exp (nothing to pickle) and train."""
+    from yolox.core.trainer import Trainer
+
+    exp = load_exp(args)
+    if not args.experiment_name:
+        args.experiment_name = exp.exp_name
+    trainer = exp.get_trainer(args) if hasattr(exp, "get_trainer") else Trainer(exp, args)
+    trainer.train()
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[-1] if text else type(exc).__name__
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    from torch.multiprocessing import ProcessExitedException, ProcessRaisedException
+
+    from yolox.core.errors import NonFiniteLossError, UserInputError
+    from yolox.core.launch import default_num_devices, launch
+    from yolox.utils.checkpoint import CheckpointError
+    from yolox.utils.setup_env import configure_module, configure_nccl, configure_omp
+
+    try:
+        exp = load_exp(args)
+        if not args.experiment_name:
+            args.experiment_name = exp.exp_name
+        check_args(args, exp)
+        configure_module()
+        configure_omp()
+        configure_nccl()
+        num_procs = args.devices if args.devices is not None else default_num_devices(args.device)
+        launch(
+            train_worker,
+            num_procs,
+            args.num_machines,
+            args.machine_rank,
+            backend=args.dist_backend,
+            dist_url=args.dist_url,
+            args=(args,),
+            device_name=args.device,
+            timeout=timedelta(seconds=args.dist_timeout),
+        )
+    except (UserInputError, CheckpointError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except NonFiniteLossError as exc:
+        logger.error(str(exc))
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (ProcessRaisedException, ProcessExitedException) as exc:
+        print(f"error: a training process failed: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        logger.exception("training failed")
+        print(f"error: training failed: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
