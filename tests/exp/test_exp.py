@@ -110,7 +110,11 @@ def test_model_config_round_trips_and_rebuilds_the_same_architecture():
 def test_class_names_must_match_num_classes():
     exp = get_exp(None, "yolox-nano")
     exp.num_classes = 2
-    with pytest.raises(ValueError, match="class names"):
+    with pytest.raises(ValueError, match="class.names"):
+        exp.get_model()
+    exp.num_classes = 80
+    exp.input_size = (400, 400)
+    with pytest.raises(ValueError, match="input_size=.* multiples of 32"):
         exp.get_model()
 
 

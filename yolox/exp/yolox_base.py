@@ -115,6 +115,7 @@ class Exp(BaseExp):
     def get_model(self) -> nn.Module:
         """Build (once) and return the model, officially initialised and in train mode."""
         if getattr(self, "model", None) is None:
+            self.check()
             self.model = build_model(self.model_config())
         return self.model
 

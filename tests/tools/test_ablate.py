@@ -1,0 +1,241 @@
+"""tools/ablate.py end to end on the generated dataset: table, plot, costs, resume, determinism."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import statistics
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from yolox.ablation.plan import parse_variant, parse_variants
+from yolox.ablation.report import summarize
+from yolox.core.trainer import Trainer
+from yolox.tools import ablate
+
+EXP_TEXT = """
+import os
+
+from yolox.exp.synthetic import SyntheticExp
+
+
+class Exp(SyntheticExp):
+    def __init__(self):
+        super().__init__()
+        self.data_dir = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+        self.synthetic_images = (16, 8)
+        self.input_size = (128, 128)
+        self.test_size = (128, 128)
+        self.random_size = (4, 4)
+        self.max_epoch = 2
+        self.warmup_epochs = 1
+        self.no_aug_epochs = 1
+        self.eval_interval = 1
+        self.print_interval = 1
+        self.data_num_workers = 0
+"""
+
+
+def _write_exp(folder: Path) -> str:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "tiny_exp.py"
+    path.write_text(EXP_TEXT)
+    return str(path)
+
+
+def _argv(exp_file: str, out: Path, variants, seeds, *extra: str):
+    return [
+        "-f",
+        exp_file,
+        "--variants",
+        *variants,
+        "--seeds",
+        *[str(s) for s in seeds],
+        "--output-dir",
+        str(out),
+        "-b",
+        "8",
+        "--device",
+        "cpu",
+        "--latency-runs",
+        "3",
+        "--latency-warmup",
+        "1",
+        *extra,
+    ]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Training on a shared 2-core machine: one thread avoids oversubscription stalls."""
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="module")
+def study(one_thread, tmp_path_factory):
+    """A finished 2 variants x 2 seeds study."""
+    root = tmp_path_factory.mktemp("ablate")
+    exp_file = _write_exp(root / "exp")
+    out = root / "study"
+    assert ablate.main(_argv(exp_file, out, ["none", "se"], [0, 1])) == 0
+    return exp_file, out
+
+
+def _result(out: Path, name: str) -> dict:
+    return json.loads((out / "runs" / name / "result.json").read_text())
+
+
+def test_table_recomputed_from_run_results(study):
+    _, out = study
+    table = json.loads((out / "ablation.json").read_text())
+    rows = {r["variant"]: r for r in table["rows"]}
+    assert list(rows) == ["none", "se"]
+    runs = {(v, s): _result(out, f"{v}_seed{s}") for v in ("none", "se") for s in (0, 1)}
+    for variant in ("none", "se"):
+        assert rows[variant]["runs"] == 2
+        for metric in ("ap50_95", "ap50"):
+            values = [100 * runs[(variant, s)][metric] for s in (0, 1)]
+            assert rows[variant][f"{metric}_mean"] == pytest.approx(sum(values) / 2)
+            assert rows[variant][f"{metric}_std"] == pytest.approx(float(np.std(values, ddof=1)))
+    diffs = [100 * (runs[("se", s)]["ap50_95"] - runs[("none", s)]["ap50_95"]) for s in (0, 1)]
+    assert rows["se"]["d_ap50_95_mean"] == pytest.approx(float(np.mean(diffs)))
+    assert rows["se"]["d_ap50_95_std"] == pytest.approx(float(np.std(diffs, ddof=1)))
+    with open(out / "ablation.csv") as f:
+        csv_rows = list(csv.DictReader(f))
+    assert [r["variant"] for r in csv_rows] == ["none", "se"]
+    assert float(csv_rows[1]["ap50_mean"]) == pytest.approx(rows["se"]["ap50_mean"])
+    markdown = (out / "ablation.md").read_text()
+    assert "`none`" in markdown and "`se`" in markdown and "paired" in markdown
+    assert rows["se"]["latency_ms"] > 0 and rows["none"]["latency_ratio"] == pytest.approx(1.0)
+    assert all(runs[k]["epochs"] == 2 and not runs[k]["resumed"] for k in runs)
+
+
+def test_plot_exists_and_is_not_blank(study):
+    import matplotlib.image
+
+    _, out = study
+    image = matplotlib.image.imread(out / "ablation.png")
+    assert image.shape[0] > 200 and image.shape[1] > 200
+    gray = image[..., :3].mean(axis=2)
+    assert (gray < 0.5).mean() > 0.002  # axes, labels and markers drawn on the white page
+    red, green, blue = image[..., 0], image[..., 1], image[..., 2]
+    assert ((blue - red > 0.3) & (blue > green)).sum() > 20  # the variant's blue marker
+
+
+def test_extra_params_equal_modules_built_alone(study):
+    from yolox.exp import get_exp
+    from yolox.models.attention import build_attention
+
+    exp_file, out = study
+    exp = get_exp(exp_file, None)
+    channels = [int(c * exp.width) for c in (256, 512, 1024)]  # dark3, dark4, dark5
+    alone = sum(p.numel() for c in channels for p in build_attention("se", c).parameters())
+    by_hand = sum(2 * c * (c // 16) + c // 16 + c for c in channels)  # two 1x1 convs with bias
+    assert alone == by_hand
+    rows = {r["variant"]: r for r in json.loads((out / "ablation.json").read_text())["rows"]}
+    assert rows["se"]["extra_params"] == alone
+    base = sum(p.numel() for p in exp.get_model().parameters())
+    assert rows["none"]["params"] == base
+    assert rows["se"]["extra_gflops"] > 0
+
+
+def test_changed_settings_are_refused(study, capsys):
+    exp_file, out = study
+    argv = _argv(exp_file, out, ["none", "se"], [0, 1], "--report-only", "--no-latency")
+    argv[argv.index("-b") + 1] = "4"
+    assert ablate.main(argv) == 2
+    assert "other settings" in capsys.readouterr().err
+
+
+def test_interrupted_study_resumes(study, tmp_path, monkeypatch):
+    exp_file, full = study
+    out = tmp_path / "study"
+    original = Trainer.after_epoch
+
+    def interrupt_se_after_first_epoch(self):
+        original(self)
+        if self.exp.exp_name == "se_seed0" and self.epoch == 0:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Trainer, "after_epoch", interrupt_se_after_first_epoch)
+    argv = _argv(exp_file, out, ["none", "se"], [0], "--no-latency")
+    assert ablate.main(argv) == 130
+    monkeypatch.setattr(Trainer, "after_epoch", original)
+    finished = out / "runs" / "none_seed0" / "result.json"
+    stamp = os.stat(finished).st_mtime_ns
+    assert not (out / "runs" / "se_seed0" / "result.json").exists()
+    assert (out / "runs" / "se_seed0" / "latest_ckpt.pth").exists()
+
+    started = []
+    args = ablate.make_parser().parse_args(argv)
+    ablate.run(args, before_train=lambda key, resume: started.append((key.name, resume)))
+    assert started == [("se_seed0", True)]  # the finished run was not trained again
+    assert os.stat(finished).st_mtime_ns == stamp
+    result = _result(out, "se_seed0")
+    assert result["resumed"] and result["epochs"] == 2
+
+    # Same seed, same recipe: the resumed run ends with the weights of the uninterrupted one.
+    resumed = torch.load(out / "runs" / "se_seed0" / "latest_ckpt.pth", weights_only=True)
+    straight = torch.load(full / "runs" / "se_seed0" / "latest_ckpt.pth", weights_only=True)
+    for name, tensor in straight["model"].items():
+        assert torch.equal(resumed["model"][name], tensor), name
+    assert result["ap50_95"] == _result(full, "se_seed0")["ap50_95"]
+
+
+def test_summarize_against_hand_computation():
+    variants = parse_variants(["cam"])  # the baseline is added first
+    assert [v.label for v in variants] == ["none", "cam"]
+    results = [
+        {"variant": "none", "seed": 0, "ap50_95": 0.30, "ap50": 0.50},
+        {"variant": "none", "seed": 1, "ap50_95": 0.32, "ap50": 0.52},
+        {"variant": "none", "seed": 2, "ap50_95": 0.31, "ap50": 0.49},
+        {"variant": "cam", "seed": 0, "ap50_95": 0.33, "ap50": 0.55},
+        {"variant": "cam", "seed": 1, "ap50_95": 0.32, "ap50": 0.50},
+    ]
+    rows = {r["variant"]: r for r in summarize(results, variants)}
+    cam = rows["cam"]
+    assert cam["runs"] == 2 and cam["pairs"] == 2
+    assert cam["ap50_95_mean"] == pytest.approx(32.5)
+    assert cam["ap50_95_std"] == pytest.approx(statistics.stdev([33.0, 32.0]))
+    assert cam["d_ap50_95_mean"] == pytest.approx(1.5)  # paired over seeds 0 and 1 only
+    assert cam["d_ap50_95_std"] == pytest.approx(statistics.stdev([3.0, 0.0]))
+    welch = (
+        statistics.variance([33.0, 32.0]) / 2 + statistics.variance([30.0, 32.0, 31.0]) / 3
+    ) ** 0.5
+    assert cam["d_ap50_95_se_welch"] == pytest.approx(welch)
+    assert rows["none"]["ap50_std"] == pytest.approx(statistics.stdev([50.0, 52.0, 49.0]))
+
+
+def test_variant_parsing():
+    spec = parse_variant('{"type":"cbam","ratio":8,"positions":["C3_p3"]}')
+    assert spec.spec == {"type": "cbam", "ratio": 8, "positions": ["C3_p3"]}
+    assert spec.label.startswith("cbam") and "C3_p3" in spec.label
+    named = parse_variant('cb8={"type":"cbam","ratio":8}')
+    assert named.label == "cb8" and named.spec == {"type": "cbam", "ratio": 8}
+    assert parse_variant('{"type":"eca","label":"e"}').label == "e"
+    assert parse_variant("none").spec is None and parse_variant("cam").spec == "cam"
+    with pytest.raises(ValueError, match="unique"):
+        parse_variants(["none", "se", "se"])
+    with pytest.raises(ValueError, match="JSON"):
+        parse_variant("{type: cbam}")
+
+
+def test_overrides_after_list_options():
+    args = ablate.make_parser().parse_args(
+        ["-f", "x.py", "--variants", "none", "se", "--seeds", "0", "1", "--", "max_epoch", "3"]
+    )
+    assert args.seeds == [0, 1] and ablate._overrides(args.opts) == ["max_epoch", "3"]
+
+
+def test_unknown_attention_is_a_user_error(tmp_path, capsys):
+    exp_file = _write_exp(tmp_path / "exp")
+    argv = _argv(exp_file, tmp_path / "out", ["none", "no_such_module"], [0], "--no-latency")
+    assert ablate.main(argv) == 2
+    assert "no_such_module" in capsys.readouterr().err

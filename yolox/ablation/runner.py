@@ -1,0 +1,272 @@
+"""Train and evaluate every (variant, seed) of a study, resuming where an earlier call stopped.
+
+Each run lives in ``<output>/runs/<label>_seed<seed>/`` (the trainer's own folder). A run is
+*finished* when its ``result.json`` exists; that file is written atomically after the final
+evaluation, so a crash leaves either no result or a complete one. On a new call:
+
+* finished runs are skipped (their result is read back, never retrained);
+* an unfinished run with a ``latest_ckpt.pth`` resumes from it through the trainer's
+  ``--resume`` (weights, EMA, optimizer, LR position, data position and RNG states restored);
+* an unfinished run without a checkpoint starts from scratch in the same folder.
+
+A run's settings (exp file contents, overrides, variant spec, seed, batch size) are stored in
+``run_config.json``; a later call with different settings stops with an error instead of mixing
+incompatible runs in one table.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
+
+import torch
+from loguru import logger
+
+from yolox.ablation.jsonio import write_json_atomic
+from yolox.ablation.plan import RunKey, Variant, run_keys
+
+__all__ = [
+    "StudyConfig",
+    "StudyError",
+    "RESULT_FILE",
+    "build_exp",
+    "write_json_atomic",
+    "deterministic_mode",
+    "run_one",
+    "run_study",
+    "load_results",
+    "run_fingerprint",
+    "file_digest",
+]
+
+RESULT_FILE = "result.json"
+RUN_CONFIG_FILE = "run_config.json"
+LATEST_CKPT = "latest_ckpt.pth"
+
+
+class StudyError(RuntimeError):
+    """A study that cannot go on as asked (user-fixable: wrong folder, changed settings)."""
+
+
+@dataclass
+class StudyConfig:
+    """Everything that defines a study: the recipe (exp file + overrides) and what varies."""
+
+    exp_file: str
+    variants: List[Variant]
+    seeds: List[int]
+    output_dir: str
+    opts: List[str] = field(default_factory=list)
+    batch_size: int = 64
+    device: Optional[str] = None
+    fp16: bool = False
+    deterministic: bool = True
+    tracker: str = "tensorboard"
+
+    @property
+    def runs_dir(self) -> Path:
+        return Path(self.output_dir) / "runs"
+
+
+def file_digest(path: str) -> str:
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def run_fingerprint(config: StudyConfig, key: RunKey) -> Dict[str, Any]:
+    """The settings a run's result depends on (compared on every restart)."""
+    return {
+        "exp_file_sha256": file_digest(config.exp_file),
+        "opts": [str(o) for o in config.opts],
+        "attention": key.variant.spec_json(),
+        "seed": key.seed,
+        "batch_size": int(config.batch_size),
+        "fp16": bool(config.fp16),
+    }
+
+
+def build_exp(config: StudyConfig, key: RunKey) -> Any:
+    """The study's exp with this run's attention, seed and output folder."""
+    from yolox.exp import get_exp
+
+    exp = get_exp(config.exp_file, None)
+    exp.merge(list(config.opts))
+    exp.attention = key.variant.spec
+    exp.seed = key.seed
+    exp.output_dir = str(config.runs_dir)
+    exp.exp_name = key.name
+    if hasattr(exp, "check"):
+        exp.check()
+    return exp
+
+
+def _train_args(config: StudyConfig, key: RunKey, resume: bool) -> Any:
+    """The Namespace ``tools/train.py`` would build, so the trainer sees its usual defaults."""
+    from yolox.core.train_args import make_train_parser as make_parser
+
+    argv = ["-f", config.exp_file, "-expn", key.name, "-b", str(config.batch_size)]
+    argv += ["-l", config.tracker]
+    if config.device:
+        argv += ["--device", config.device]
+    if config.fp16:
+        argv.append("--fp16")
+    if resume:
+        argv.append("--resume")
+    args = make_parser().parse_args(argv)
+    args.opts = list(config.opts)
+    return args
+
+
+@contextlib.contextmanager
+def deterministic_mode(enabled: bool) -> Iterator[None]:
+    """Deterministic kernels where torch has them (warn, not fail, where it has none)."""
+    if not enabled:
+        yield
+        return
+    previous = (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+        torch.backends.cudnn.deterministic,
+        torch.backends.cudnn.benchmark,
+    )
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(previous[0], warn_only=previous[1])
+        torch.backends.cudnn.deterministic = previous[2]
+        torch.backends.cudnn.benchmark = previous[3]
+
+
+def evaluate_final(exp: Any, ckpt_path: Path, batch_size: int, device: torch.device) -> Dict:
+    """AP of the final model: the ``model`` weights (EMA when enabled) of the last checkpoint."""
+    from yolox.utils.checkpoint import load_checkpoint, load_model_weights
+
+    ckpt = load_checkpoint(str(ckpt_path), map_location="cpu")
+    model = exp.get_model()
+    load_model_weights(model, {"model": ckpt["model"]}, strict=True)
+    model.to(device).eval()
+    evaluator = exp.get_evaluator(batch_size=batch_size, is_distributed=False)
+    result = exp.eval(model, evaluator, False)
+    return {
+        "ap50_95": float(result[0]),
+        "ap50": float(result[1]),
+        "best_ap50_95_during_training": float(ckpt.get("best_ap", 0.0)),
+        "last_eval_ap50_95_during_training": ckpt.get("curr_ap"),
+        "epochs": int(ckpt.get("start_epoch", 0)),
+        "iterations": int(ckpt.get("iteration", 0)),
+    }
+
+
+def _check_run_config(run_dir: Path, fingerprint: Dict[str, Any], name: str) -> None:
+    path = run_dir / RUN_CONFIG_FILE
+    if not path.exists():
+        write_json_atomic(path, fingerprint)
+        return
+    with open(path) as f:
+        stored = json.load(f)
+    if stored != fingerprint:
+        changed = sorted(
+            k for k in set(stored) | set(fingerprint) if stored.get(k) != fingerprint.get(k)
+        )
+        raise StudyError(
+            f"run {name} in {run_dir} was made with other settings (changed: {changed}); "
+            "use a new --output-dir for a different study"
+        )
+
+
+def run_one(
+    config: StudyConfig,
+    key: RunKey,
+    before_train: Optional[Callable[[RunKey, bool], None]] = None,
+) -> Dict[str, Any]:
+    """Train (or resume) one run and evaluate its final model; returns its result record."""
+    from yolox.core.trainer import Trainer
+
+    run_dir = config.runs_dir / key.name
+    result_path = run_dir / RESULT_FILE
+    fingerprint = run_fingerprint(config, key)
+    if result_path.exists():
+        with open(result_path) as f:
+            result = json.load(f)
+        if result.get("fingerprint") != fingerprint:
+            raise StudyError(f"{result_path} was made with other settings; use a new --output-dir")
+        logger.info(f"ablation: {key.name} already finished, skipped")
+        return result
+    run_dir.mkdir(parents=True, exist_ok=True)
+    _check_run_config(run_dir, fingerprint, key.name)
+    resume = (run_dir / LATEST_CKPT).exists()
+    logger.info(f"ablation: {'resuming' if resume else 'starting'} {key.name}")
+    if before_train is not None:
+        before_train(key, resume)
+
+    start = time.perf_counter()
+    exp = build_exp(config, key)
+    trainer = Trainer(exp, _train_args(config, key, resume))
+    trainer.train()
+    train_seconds = time.perf_counter() - start
+
+    eval_exp = build_exp(config, key)  # fresh model, so nothing of the trainer's state leaks in
+    scores = evaluate_final(eval_exp, run_dir / LATEST_CKPT, config.batch_size, trainer.device)
+    result = {
+        "run": key.name,
+        "variant": key.variant.label,
+        "attention": key.variant.spec,
+        "seed": key.seed,
+        **scores,
+        "resumed": resume,
+        "train_seconds_last_session": round(train_seconds, 3),
+        "device": str(trainer.device),
+        "fingerprint": fingerprint,
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    write_json_atomic(result_path, result)
+    logger.info(
+        f"ablation: {key.name} AP50:95 {result['ap50_95'] * 100:.2f}, AP50 {result['ap50'] * 100:.2f}"
+    )
+    return result
+
+
+def run_study(
+    config: StudyConfig,
+    before_train: Optional[Callable[[RunKey, bool], None]] = None,
+    after_run: Optional[Callable[[RunKey, Dict[str, Any]], None]] = None,
+) -> List[Dict[str, Any]]:
+    """Every run of the study in seed-major order; finished ones are read back, not retrained."""
+    from yolox.utils.logger import setup_logger
+
+    results: List[Dict[str, Any]] = []
+    with deterministic_mode(config.deterministic):
+        try:
+            for key in run_keys(config.variants, config.seeds):
+                result = run_one(config, key, before_train=before_train)
+                results.append(result)
+                if after_run is not None:
+                    after_run(key, result)
+        finally:  # the trainer pointed the log at its run folder; point it back at the study
+            Path(config.output_dir).mkdir(parents=True, exist_ok=True)
+            setup_logger(config.output_dir, filename="ablate_log.txt", mode="a")
+    return results
+
+
+def load_results(config: StudyConfig, keys: Sequence[RunKey]) -> List[Dict[str, Any]]:
+    """The result records of the finished runs; one made with other settings is an error."""
+    found = []
+    for key in keys:
+        path = config.runs_dir / key.name / RESULT_FILE
+        if path.exists():
+            with open(path) as f:
+                record = json.load(f)
+            if record.get("fingerprint") != run_fingerprint(config, key):
+                raise StudyError(f"{path} was made with other settings; use a new --output-dir")
+            found.append(record)
+    return found

@@ -1,0 +1,222 @@
+"""``tools/ablate.py`` / ``python -m yolox.tools.ablate``: an attention ablation study, one command.
+
+    python tools/ablate.py -f exps/example/synthetic.py --variants none cam se --seeds 0 1 2
+
+Trains every variant with the exp file's recipe for every seed, evaluates the final model of
+each run, and writes ``ablation.{md,json,csv}`` (mean ± std over seeds, paired difference to
+``none``, params, GFLOPs, CPU latency) and ``ablation.png`` (gain vs cost) to ``--output-dir``.
+Calling it again with the same arguments resumes the study. Exit code 0 on success, 2 for wrong
+input, 1 for a failed run, 130 when interrupted. See docs/ablation.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any, Dict, Optional, Sequence
+
+from loguru import logger
+
+__all__ = ["make_parser", "main"]
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser("YOLOX attention ablation")
+    parser.add_argument("-f", "--exp_file", required=True, type=str, help="experiment file")
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        required=True,
+        help="'none', module names (cam se ...), JSON specs, or LABEL=SPEC; 'none' is added if missing",
+    )
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="seeds per variant")
+    parser.add_argument(
+        "--output-dir", default=None, help="study folder (default ./YOLOX_outputs/ablation_<exp>)"
+    )
+    parser.add_argument("-b", "--batch-size", type=int, default=64, help="training batch size")
+    parser.add_argument("--device", default=None, help="auto (default), cpu or cuda")
+    parser.add_argument("--fp16", action="store_true", help="mixed precision training (CUDA)")
+    parser.add_argument("-l", "--logger", default="tensorboard", help="training tracker")
+    parser.add_argument(
+        "--no-deterministic",
+        dest="deterministic",
+        action="store_false",
+        help="allow non-deterministic kernels (faster on GPU, runs no longer repeatable)",
+    )
+    parser.add_argument("--no-latency", action="store_true", help="skip the CPU latency timing")
+    parser.add_argument("--latency-runs", type=int, default=30, help="timed forwards per variant")
+    parser.add_argument("--latency-warmup", type=int, default=5, help="untimed forwards first")
+    parser.add_argument(
+        "--latency-threads", type=int, default=None, help="torch CPU threads while timing"
+    )
+    parser.add_argument(
+        "--cost", choices=["gflops", "latency"], default="gflops", help="x axis of the plot"
+    )
+    parser.add_argument(
+        "--report-only", action="store_true", help="tabulate the finished runs, train nothing"
+    )
+    parser.add_argument(
+        "opts", default=None, nargs=argparse.REMAINDER, help="exp fields to override: KEY VALUE ..."
+    )
+    return parser
+
+
+def _costs(config: Any, args: argparse.Namespace, test_size: Sequence[int]) -> Dict[str, Any]:
+    """Costs of every variant, reused from ``costs.json`` when measured for the same study."""
+    from yolox.ablation.costs import measure_costs
+    from yolox.ablation.jsonio import read_json, write_json_atomic
+    from yolox.ablation.plan import RunKey
+    from yolox.ablation.runner import build_exp, file_digest
+
+    fingerprint = {
+        "exp_file_sha256": file_digest(config.exp_file),
+        "opts": list(config.opts),
+        "variants": {v.label: v.spec_json() for v in config.variants},
+        "latency": not args.no_latency,
+        "latency_runs": args.latency_runs,
+        "latency_threads": args.latency_threads,
+    }
+    path = Path(config.output_dir) / "costs.json"
+    if path.exists():
+        stored = read_json(path)
+        if stored.get("fingerprint") == fingerprint:
+            logger.info(f"ablation: costs reused from {path}")
+            return stored["costs"]
+    costs = measure_costs(
+        lambda v: build_exp(config, RunKey(v, 0)).get_model(),
+        config.variants,
+        test_size,
+        latency=not args.no_latency,
+        runs=args.latency_runs,
+        warmup=args.latency_warmup,
+        threads=args.latency_threads,
+    )
+    write_json_atomic(path, {"fingerprint": fingerprint, "costs": costs})
+    return costs
+
+
+def _overrides(opts: Optional[Sequence[str]]) -> list:
+    """``KEY VALUE`` overrides; a leading ``--`` (ends a list option such as --seeds) is dropped."""
+    opts = list(opts or [])
+    return opts[1:] if opts[:1] == ["--"] else opts
+
+
+def _check_args(args: argparse.Namespace) -> None:
+    from yolox.core.errors import UserInputError
+
+    if not os.path.isfile(args.exp_file):
+        raise UserInputError(f"experiment file not found: {args.exp_file}")
+    if args.batch_size <= 0:
+        raise UserInputError(f"--batch-size must be positive, got {args.batch_size}")
+    if len(set(args.seeds)) != len(args.seeds):
+        raise UserInputError(f"--seeds must be distinct, got {args.seeds}")
+    if args.latency_runs <= 0 or args.latency_warmup < 0:
+        raise UserInputError("--latency-runs must be positive and --latency-warmup >= 0")
+
+
+def run(args: argparse.Namespace, before_train=None, after_run=None) -> Dict[str, Path]:
+    """The whole study for parsed ``args``; returns the paths of the written reports."""
+    from yolox.ablation.plan import RunKey, parse_variants, run_keys
+    from yolox.ablation.plot import plot_gain_vs_cost
+    from yolox.ablation.report import format_markdown, summarize, write_reports
+    from yolox.ablation.runner import StudyConfig, build_exp, load_results, run_study
+    from yolox.core.errors import UserInputError
+    from yolox.exp import ExpError
+
+    _check_args(args)
+    cost_axis = args.cost
+    if cost_axis == "latency" and args.no_latency:
+        logger.warning("--cost latency needs latency timing; plotting extra GFLOPs instead")
+        cost_axis = "gflops"
+    try:
+        variants = parse_variants(args.variants)
+    except ValueError as exc:
+        raise UserInputError(str(exc)) from exc
+    output_dir = args.output_dir or os.path.join(
+        "YOLOX_outputs", f"ablation_{Path(args.exp_file).stem}"
+    )
+    config = StudyConfig(
+        exp_file=args.exp_file,
+        variants=variants,
+        seeds=list(args.seeds),
+        output_dir=output_dir,
+        opts=_overrides(args.opts),
+        batch_size=args.batch_size,
+        device=args.device,
+        fp16=args.fp16,
+        deterministic=args.deterministic,
+        tracker=args.logger,
+    )
+    try:  # every variant must build before hours of training start
+        base_exp = build_exp(config, RunKey(variants[0], 0))
+        costs = _costs(config, args, base_exp.test_size)
+    except (ExpError, ValueError, TypeError, KeyError) as exc:
+        raise UserInputError(f"cannot build the study's models: {exc}") from exc
+
+    if not args.report_only:
+        run_study(config, before_train=before_train, after_run=after_run)
+    keys = run_keys(variants, config.seeds)
+    results = load_results(config, keys)
+    if not results:
+        raise UserInputError(f"no finished runs in {config.runs_dir}")
+    rows = summarize(results, variants, costs)
+    any_cost = next(iter(costs.values()), {})
+    meta = {
+        "exp_file": args.exp_file,
+        "opts": config.opts,
+        "seeds": config.seeds,
+        "baseline": next(v.label for v in variants if v.spec is None),
+        "test_size": list(base_exp.test_size),
+        "batch_size": config.batch_size,
+        "deterministic": config.deterministic,
+        "finished_runs": len(results),
+        "planned_runs": len(keys),
+        "units": "AP points (0-100)",
+        "final_model": "EMA weights (the checkpoint's 'model') at the end of training, evaluated once more",
+        "spread": {
+            "std": "sample std over seeds (ddof=1)",
+            "d_std": "sample std of paired per-seed differences to the baseline",
+            "d_se_welch": "sqrt(s_v^2/n_v + s_b^2/n_b), unpaired",
+        },
+        "latency_runs": any_cost.get("latency_runs"),
+        "latency_threads": any_cost.get("latency_threads"),
+    }
+    paths = write_reports(Path(output_dir), rows, meta)
+    paths["plot"] = plot_gain_vs_cost(
+        rows, Path(output_dir) / "ablation.png", meta["baseline"], cost=cost_axis
+    )
+    print(format_markdown(rows, meta))
+    if len(results) < len(keys):
+        logger.warning(f"only {len(results)} of {len(keys)} runs finished; the table is partial")
+    return paths
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    from yolox.ablation.runner import StudyError
+    from yolox.core.errors import NonFiniteLossError, UserInputError
+    from yolox.utils.checkpoint import CheckpointError
+
+    try:
+        run(args)
+    except (UserInputError, StudyError, CheckpointError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except NonFiniteLossError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted (run again with the same arguments to resume)", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        logger.exception("ablation failed")
+        print(f"error: ablation failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
