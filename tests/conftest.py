@@ -6,9 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-import torch
-
-torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
 
 
 def _env_path(var: str, default_child: str) -> Path | None:

@@ -1,0 +1,75 @@
+"""Command-line plumbing shared by the eval/demo/export/visualise tools: model flags and errors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, Callable, Optional, Sequence, Tuple
+
+from loguru import logger
+
+from yolox.exp import ExpError, get_exp
+from yolox.utils.checkpoint import CheckpointError
+
+__all__ = ["UsageError", "add_model_args", "build_exp", "parse_tsize", "run_cli"]
+
+
+class UsageError(RuntimeError):
+    """A command-line problem the user must fix (reported as one line, exit status 2)."""
+
+
+def add_model_args(parser: argparse.ArgumentParser, ckpt_help: str = "checkpoint file") -> None:
+    """``-expn``, ``-n``, ``-f``, ``-c`` as in official YOLOX."""
+    parser.add_argument("-expn", "--experiment-name", type=str, default=None)
+    parser.add_argument("-n", "--name", type=str, default=None, help="model name, e.g. yolox-s")
+    parser.add_argument(
+        "-f", "--exp_file", default=None, type=str, help="experiment description file"
+    )
+    parser.add_argument("-c", "--ckpt", default=None, type=str, help=ckpt_help)
+
+
+def build_exp(args: argparse.Namespace, opts: Sequence[str] = ()) -> Optional[Any]:
+    """The exp of ``-f``/``-n`` with ``opts`` merged, or None when neither was given."""
+    if args.exp_file is None and args.name is None:
+        if opts:
+            raise UsageError(f"options {list(opts)} need an experiment (-f or -n) to apply to")
+        return None
+    exp = get_exp(args.exp_file, args.name)
+    if opts:
+        try:
+            exp.merge(list(opts))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+    if getattr(args, "experiment_name", None):
+        exp.exp_name = args.experiment_name
+    return exp
+
+
+def parse_tsize(values: Optional[Sequence[int]]) -> Optional[Tuple[int, int]]:
+    """``--tsize 640`` -> (640, 640); ``--tsize 384 640`` -> (384, 640) (height, width)."""
+    if not values:
+        return None
+    if len(values) == 1:
+        values = (values[0], values[0])
+    if len(values) != 2:
+        raise UsageError(f"--tsize takes one or two integers (H [W]), got {list(values)}")
+    height, width = int(values[0]), int(values[1])
+    if height % 32 or width % 32 or height <= 0 or width <= 0:
+        raise UsageError(f"--tsize must be positive multiples of 32, got {height}x{width}")
+    return height, width
+
+
+def run_cli(prog: str, body: Callable[[], int]) -> int:
+    """Run ``body``; expected user-facing failures become ``prog: error: ...`` on stderr, exit 2."""
+    try:
+        return int(body() or 0)
+    except (UsageError, CheckpointError, ExpError, FileNotFoundError, ValueError) as exc:
+        message = (
+            " ".join(str(exc).split()) if not isinstance(exc, CheckpointError) else str(exc).strip()
+        )
+        first, *rest = message.splitlines() or [""]
+        logger.debug(f"{prog} failed", exc_info=True)
+        print(f"{prog}: error: {first}", file=sys.stderr)
+        for line in rest:
+            print(f"  {line}", file=sys.stderr)
+        return 2

@@ -1,0 +1,173 @@
+"""Export a model to ONNX (legacy TorchScript-based exporter) or TorchScript (``torch.jit.trace``).
+
+Both run in eval mode on CPU-friendly float32 inputs. ``decode_in_inference`` chooses between
+raw head outputs ``(dx, dy, log w, log h, obj, cls...)`` per anchor (the official ONNX default:
+decode later with :func:`yolox.inference.decode_outputs`, any input size) and decoded
+``(cx, cy, w, h, obj, cls...)`` in input pixels. The decoding grid is built from the feature
+map sizes, so a decoded graph traced at one size is only valid at that size; raw graphs with
+``dynamic=True`` accept any batch and any H/W that are multiples of 32.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import warnings
+from typing import Any, Dict, Optional, Sequence, Union
+
+import torch
+from loguru import logger
+from torch import nn
+
+__all__ = ["DEFAULT_OPSET", "export_onnx", "export_torchscript", "export_metadata"]
+
+DEFAULT_OPSET = 11
+_NEEDS_OPSET = re.compile(r"added in version (\d+)")
+
+
+def export_metadata(
+    model: nn.Module,
+    class_names: Optional[Sequence[str]],
+    test_size: Sequence[int],
+    decode: bool,
+    config: Any = None,
+) -> Dict[str, str]:
+    """JSON strings stored in the exported file, so consumers need no exp or checkpoint."""
+    meta = {
+        "class_names": list(class_names) if class_names is not None else None,
+        "num_classes": int(model.head.num_classes),
+        "test_size": [int(test_size[0]), int(test_size[1])],
+        "decode_in_inference": bool(decode),
+        "strides": [int(s) for s in model.head.strides],
+    }
+    if config is not None:
+        meta["model_config"] = config.to_dict() if hasattr(config, "to_dict") else dict(config)
+    return {f"yolox.{k}": json.dumps(v) for k, v in meta.items()}
+
+
+def _prepare(model: nn.Module, decode: bool) -> nn.Module:
+    model.eval()
+    model.head.decode_in_inference = decode
+    return model
+
+
+def _onnx_export(model, dummy, path, opset, input_name, output_name, dynamic):
+    axes = None
+    if dynamic:
+        axes = {
+            input_name: {0: "batch", 2: "height", 3: "width"},
+            output_name: {0: "batch", 1: "anchors"},
+        }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tracer warnings about Python ints are expected
+        kwargs = dict(
+            input_names=[input_name],
+            output_names=[output_name],
+            dynamic_axes=axes,
+            opset_version=opset,
+            do_constant_folding=True,
+        )
+        if "dynamo" in torch.onnx.export.__code__.co_varnames:
+            kwargs["dynamo"] = False
+        torch.onnx.export(model, (dummy,), os.fspath(path), **kwargs)
+
+
+def export_onnx(
+    model: nn.Module,
+    path: Union[str, os.PathLike],
+    test_size: Sequence[int] = (640, 640),
+    batch_size: int = 1,
+    opset: Optional[int] = None,
+    dynamic: bool = False,
+    decode_in_inference: bool = False,
+    input_name: str = "images",
+    output_name: str = "output",
+    class_names: Optional[Sequence[str]] = None,
+    config: Any = None,
+    simplify: bool = True,
+) -> Dict[str, Any]:
+    """Write ``path``; returns ``{"path", "opset", "simplified"}``.
+
+    ``opset=None`` means 11, raised automatically to the first opset that supports every
+    operator (for example ``unflatten`` in ema/sa attention needs 13). An explicit opset is
+    used as is and fails with the exporter's message. ``simplify`` runs onnxsim when installed.
+    """
+    import onnx
+
+    if dynamic and decode_in_inference:
+        logger.warning(
+            "--dynamic with --decode_in_inference: the decoding grid is fixed at the export size "
+            f"{tuple(test_size)}; other sizes need the raw export plus yolox.inference.decode_outputs"
+        )
+    model = _prepare(model, decode_in_inference)
+    device = next(model.parameters()).device
+    dummy = torch.zeros(batch_size, 3, int(test_size[0]), int(test_size[1]), device=device)
+    chosen = DEFAULT_OPSET if opset is None else int(opset)
+    while True:
+        try:
+            _onnx_export(model, dummy, path, chosen, input_name, output_name, dynamic)
+            break
+        except Exception as exc:  # the exporter raises several types for unsupported operators
+            match = _NEEDS_OPSET.search(str(exc))
+            if opset is not None or match is None or int(match.group(1)) <= chosen:
+                raise
+            logger.info(
+                f"opset {chosen} lacks an operator this model uses; exporting with opset {match.group(1)}"
+            )
+            chosen = int(match.group(1))
+
+    proto = onnx.load(os.fspath(path))
+    simplified = False
+    if simplify:
+        try:
+            import onnxsim
+        except ImportError:
+            logger.info("onnxsim not installed: skipping simplification (pip install onnxsim)")
+        else:
+            proto, ok = onnxsim.simplify(proto)
+            if not ok:
+                raise RuntimeError("onnxsim could not validate the simplified model")
+            simplified = True
+    for key, value in export_metadata(
+        model, class_names, test_size, decode_in_inference, config
+    ).items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+    onnx.checker.check_model(proto)
+    onnx.save(proto, os.fspath(path))
+    logger.info(
+        f"wrote {path} (opset {chosen}, dynamic={dynamic}, decode_in_inference={decode_in_inference})"
+    )
+    return {"path": os.fspath(path), "opset": chosen, "simplified": simplified}
+
+
+def export_torchscript(
+    model: nn.Module,
+    path: Union[str, os.PathLike],
+    test_size: Sequence[int] = (640, 640),
+    batch_size: int = 1,
+    decode_in_inference: bool = True,
+    class_names: Optional[Sequence[str]] = None,
+    config: Any = None,
+) -> str:
+    """Trace the model and save it; metadata goes in the archive's ``extra/yolox.json``."""
+    model = _prepare(model, decode_in_inference)
+    device = next(model.parameters()).device
+    dummy = torch.zeros(batch_size, 3, int(test_size[0]), int(test_size[1]), device=device)
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")
+        traced = torch.jit.trace(model, dummy, check_trace=False)
+    meta = {
+        k[len("yolox.") :]: json.loads(v)
+        for k, v in export_metadata(
+            model, class_names, test_size, decode_in_inference, config
+        ).items()
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter(
+            "ignore", FutureWarning
+        )  # torch.jit is deprecated in favour of torch.export
+        torch.jit.save(traced, os.fspath(path), _extra_files={"yolox.json": json.dumps(meta)})
+    logger.info(f"wrote {path} (decode_in_inference={decode_in_inference})")
+    return os.fspath(path)

@@ -1,0 +1,212 @@
+"""Rebuild a model from a checkpoint, using the exp only when the checkpoint cannot describe itself.
+
+Our checkpoints carry ``model_config`` (architecture + class names), so eval/demo/export need no
+exp file for the model. Official releases do not: their architecture must come from an exp
+(``-f``/``-n``). When both are given they are compared; differences that change the network are
+errors (the weights would not fit, or would mean something else), the rest are warnings.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+
+import torch
+from loguru import logger
+from torch import nn
+
+from yolox.models.attention import normalize_attention_spec
+from yolox.models.build import ModelConfig, build_model
+from yolox.models.neck_attention import resolve_attention_plan
+from yolox.models.yolo_pafpn import YOLOPAFPN
+from yolox.utils.checkpoint import CheckpointError, LoadReport, load_checkpoint, load_model_weights
+from yolox.utils.device import select_device
+
+__all__ = [
+    "ModelMismatchError",
+    "LoadedModel",
+    "compare_model_configs",
+    "exp_model_config",
+    "load_model",
+    "resolve_checkpoint_path",
+]
+
+#: fields that change the network (or what its outputs mean): a difference is an error
+ARCH_FIELDS = (
+    "neck",
+    "depth",
+    "width",
+    "depthwise",
+    "act",
+    "num_classes",
+    "attention",
+    "in_channels",
+    "darknet_depth",
+)
+
+
+class ModelMismatchError(CheckpointError):
+    """The checkpoint and the experiment describe different models."""
+
+
+@dataclass
+class LoadedModel:
+    """A model ready for inference (eval mode, on ``device``) and where its description came from."""
+
+    model: nn.Module
+    config: ModelConfig
+    class_names: Tuple[str, ...]
+    config_source: str  # "checkpoint" or "exp"
+    report: LoadReport
+    warnings: List[str] = field(default_factory=list)
+    checkpoint: Dict[str, Any] = field(default_factory=dict)  # everything but the weights
+
+
+def _attention_plan(attention: Any) -> Any:
+    """Canonical per-position form of an ``attention`` field, so ``"cam"`` == ``{"type": "CA"}``."""
+    try:
+        plan = resolve_attention_plan(attention, YOLOPAFPN.POSITIONS)
+        return {pos: normalize_attention_spec(spec) for pos, spec in plan.items()}
+    except (ValueError, TypeError):
+        return attention
+
+
+def _same(name: str, a: Any, b: Any) -> bool:
+    if name == "attention":
+        return _attention_plan(a) == _attention_plan(b)
+    if isinstance(a, float) or isinstance(b, float):
+        try:
+            return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+        except (TypeError, ValueError):
+            return False
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return list(a) == list(b)
+    return a == b
+
+
+def compare_model_configs(
+    checkpoint_cfg: ModelConfig, exp_cfg: ModelConfig
+) -> Tuple[List[str], List[str]]:
+    """(errors, warnings): one line per differing field, ``checkpoint`` value vs ``exp`` value."""
+    errors, warnings = [], []
+    for name in ARCH_FIELDS:
+        a, b = getattr(checkpoint_cfg, name), getattr(exp_cfg, name)
+        if not _same(name, a, b):
+            errors.append(f"{name}: checkpoint {a!r} vs exp {b!r}")
+    a_names, b_names = checkpoint_cfg.class_names, exp_cfg.class_names
+    if a_names is not None and b_names is not None and list(a_names) != list(b_names):
+        diff = [f"{i}: {x!r} vs {y!r}" for i, (x, y) in enumerate(zip(a_names, b_names)) if x != y][
+            :5
+        ]
+        if len(a_names) != len(b_names):
+            diff.append(f"{len(a_names)} vs {len(b_names)} names")
+        warnings.append(
+            "class_names differ (checkpoint vs exp; the checkpoint's are used): " + "; ".join(diff)
+        )
+    return errors, warnings
+
+
+def exp_model_config(exp: Any) -> ModelConfig:
+    """The exp's architecture as a ModelConfig (``exp.model_config()``)."""
+    cfg = exp.model_config()
+    return cfg if isinstance(cfg, ModelConfig) else ModelConfig.from_dict(dict(cfg))
+
+
+def resolve_checkpoint_path(ckpt: Optional[str], exp: Any = None) -> str:
+    """``ckpt`` or, like official YOLOX, ``<output_dir>/<exp_name>/best_ckpt.pth`` of the exp."""
+    if ckpt:
+        return os.fspath(ckpt)
+    if exp is None:
+        raise CheckpointError("no checkpoint given: pass -c/--ckpt PATH")
+    return os.path.join(exp.output_dir, exp.exp_name, "best_ckpt.pth")
+
+
+def _default_names(cfg: ModelConfig) -> Tuple[str, ...]:
+    if cfg.class_names is not None:
+        return tuple(cfg.class_names)
+    return tuple(str(i) for i in range(cfg.num_classes))
+
+
+def load_model(
+    ckpt_path: Union[str, os.PathLike],
+    exp: Any = None,
+    device: Union[str, torch.device, None] = "cpu",
+    strict: bool = True,
+) -> LoadedModel:
+    """Rebuild the checkpoint's model, load its weights, put it in eval mode on ``device``.
+
+    * checkpoint with ``model_config``: the model comes from it; an ``exp`` is only checked
+      against it (ModelMismatchError listing every differing architecture field);
+    * checkpoint without it (official release): ``exp`` is required and builds the model.
+
+    With ``strict`` (default) any model tensor missing from the checkpoint, or of another shape,
+    is an error: inference with randomly initialised layers is never what a user wants.
+    Raises CheckpointError (missing/unreadable file, no weights) or ModelMismatchError.
+    """
+    checkpoint = load_checkpoint(ckpt_path, map_location="cpu")
+    warnings: List[str] = []
+    raw_cfg = checkpoint.get("model_config")
+    if raw_cfg is not None:
+        if isinstance(raw_cfg, ModelConfig):
+            cfg = raw_cfg
+        elif isinstance(raw_cfg, Mapping):
+            try:
+                cfg = ModelConfig.from_dict(dict(raw_cfg))
+            except (TypeError, ValueError) as exc:
+                raise CheckpointError(
+                    f"checkpoint {ckpt_path}: unusable model_config: {exc}"
+                ) from exc
+        else:
+            raise CheckpointError(
+                f"checkpoint {ckpt_path}: model_config is a {type(raw_cfg).__name__}, expected a dict"
+            )
+        source = "checkpoint"
+        if exp is not None:
+            errors, warns = compare_model_configs(cfg, exp_model_config(exp))
+            if errors:
+                raise ModelMismatchError(
+                    f"checkpoint {ckpt_path} and exp {getattr(exp, 'exp_name', '?')!r} describe different models: "
+                    + "; ".join(errors)
+                    + " (drop -f/-n to use the checkpoint's own configuration, or fix the exp)"
+                )
+            warnings.extend(warns)
+        model = build_model(cfg)
+    else:
+        if exp is None:
+            raise CheckpointError(
+                f"checkpoint {ckpt_path} carries no model_config (an official release?): "
+                "give its experiment with -f EXP_FILE or -n MODEL_NAME"
+            )
+        cfg = exp_model_config(exp)
+        source = "exp"
+        model = build_model(cfg)
+
+    report = load_model_weights(model, checkpoint, strict=False)
+    if strict and (report.missing or report.mismatched):
+        raise ModelMismatchError(
+            f"checkpoint {ckpt_path} does not fit the model:\n{report.summary()}"
+        )
+    if report.unexpected:
+        warnings.append(
+            f"{len(report.unexpected)} checkpoint tensors unused: {report.unexpected[:5]}"
+        )
+    for line in warnings:
+        logger.warning(line)
+    model.eval()
+    model.to(select_device(device))
+    meta = {
+        k: v for k, v in checkpoint.items() if k not in ("model", "optimizer", "ema", "ema_model")
+    }
+    return LoadedModel(model, cfg, _default_names(cfg), source, report, warnings, meta)
+
+
+def class_names_for(loaded: LoadedModel, exp: Any = None) -> Sequence[str]:
+    """The names to print: the checkpoint's, else the exp's (when the count fits), else indices."""
+    if loaded.config.class_names is not None:
+        return loaded.class_names
+    names = getattr(exp, "class_names", None)
+    if names is not None and len(names) == loaded.config.num_classes:
+        return tuple(names)
+    return loaded.class_names

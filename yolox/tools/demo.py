@@ -1,0 +1,216 @@
+"""Detect objects in an image, a folder of images, a video or a webcam stream.
+
+Examples::
+
+    python tools/demo.py image -c ckpt.pth --path assets/dog.jpg --save_result --device cpu
+    python tools/demo.py video -n yolox-s -c yolox_s.pth --path clip.mp4 --save_result
+    python tools/demo.py image --backend onnxruntime --onnx yolox.onnx --path assets/ --save_result
+
+The model (size, classes, names, attention) is rebuilt from the checkpoint when it carries its
+configuration; an official release needs ``-f``/``-n``. Results go to
+``<output_dir>/<experiment>/vis_res/<timestamp>/`` (``output_dir`` defaults to ./YOLOX_outputs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+from typing import Any, List, Optional, Sequence
+
+import cv2
+from loguru import logger
+
+from yolox.inference.cli import UsageError, add_model_args, build_exp, parse_tsize, run_cli
+from yolox.inference.loading import resolve_checkpoint_path
+from yolox.inference.visualize import draw_detections
+
+IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        "YOLOX demo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("demo", choices=["image", "video", "webcam"], help="input type")
+    add_model_args(parser, "checkpoint (default: <output_dir>/<exp_name>/best_ckpt.pth of the exp)")
+    parser.add_argument(
+        "--path", default="./assets/dog.jpg", help="image file, image folder or video file"
+    )
+    parser.add_argument("--camid", type=int, default=0, help="webcam id")
+    parser.add_argument("--save_result", action="store_true", help="write annotated images/videos")
+    parser.add_argument(
+        "--output-dir", default=None, help="root of the results (default: the exp's output_dir)"
+    )
+    parser.add_argument("--device", default="cpu", help="cpu, gpu/cuda, cuda:N or auto")
+    parser.add_argument("--conf", default=0.3, type=float, help="score threshold (obj * class)")
+    parser.add_argument("--nms", default=0.3, type=float, help="NMS IoU threshold")
+    parser.add_argument(
+        "--tsize",
+        default=None,
+        type=int,
+        nargs="+",
+        help="test size H [W] (default: exp's, else 640)",
+    )
+    parser.add_argument("--fp16", action="store_true", help="half precision (CUDA only)")
+    parser.add_argument("--legacy", action="store_true", help="old normalised-RGB preprocessing")
+    parser.add_argument("--fuse", action="store_true", help="fuse conv and bn")
+    parser.add_argument("--trt", action="store_true", help="TensorRT (not supported here)")
+    parser.add_argument("--backend", choices=["torch", "onnxruntime"], default="torch")
+    parser.add_argument("--onnx", default=None, help="ONNX file for --backend onnxruntime")
+    return parser
+
+
+def list_images(path: str) -> List[str]:
+    """``path`` itself, or every image below the folder ``path`` (sorted)."""
+    if os.path.isdir(path):
+        files = [str(p) for p in sorted(Path(path).rglob("*")) if p.suffix.lower() in IMAGE_EXTS]
+        if not files:
+            raise UsageError(f"no images ({', '.join(sorted(IMAGE_EXTS))}) found in folder {path}")
+        return files
+    if not os.path.isfile(path):
+        raise UsageError(f"--path {path} does not exist")
+    return [path]
+
+
+def build_predictor(args: argparse.Namespace, exp: Optional[Any]):
+    """A Predictor (torch) or an OnnxPredictor (onnxruntime) from the command line."""
+    tsize = parse_tsize(args.tsize) or (tuple(exp.test_size) if exp is not None else None)
+    if args.backend == "onnxruntime":
+        from yolox.inference.onnx_predictor import OnnxPredictor
+
+        if not args.onnx or not os.path.isfile(args.onnx):
+            raise UsageError(
+                f"--backend onnxruntime needs an existing --onnx file (got {args.onnx!r})"
+            )
+        names = tuple(exp.class_names) if exp is not None else None
+        return OnnxPredictor(
+            args.onnx, class_names=names, test_size=tsize, conf=args.conf, nms=args.nms
+        )
+    from yolox.inference.predictor import Predictor
+
+    ckpt = resolve_checkpoint_path(args.ckpt, exp)
+    return Predictor.from_checkpoint(
+        ckpt,
+        exp=exp,
+        device=args.device,
+        test_size=tsize,
+        conf=args.conf,
+        nms=args.nms,
+        fp16=args.fp16,
+        fuse=args.fuse,
+        legacy=args.legacy,
+    )
+
+
+def run_images(predictor, paths: Sequence[str], save_folder: Optional[str]) -> List[str]:
+    written = []
+    for path in paths:
+        image = cv2.imread(path)
+        if image is None:
+            logger.warning(f"skipping unreadable image {path}")
+            continue
+        start = time.perf_counter()
+        detections = predictor.predict(image)
+        logger.info(f"{path}: {len(detections)} detections in {time.perf_counter() - start:.3f}s")
+        for record in detections.to_list():
+            logger.info(
+                f"  {record['class_name']} {record['score']:.3f} {[round(v, 1) for v in record['box']]}"
+            )
+        if save_folder is not None:
+            os.makedirs(save_folder, exist_ok=True)
+            out = os.path.join(save_folder, os.path.basename(path))
+            cv2.imwrite(out, draw_detections(image, detections))
+            written.append(out)
+            logger.info(f"saved {out}")
+    return written
+
+
+def run_stream(predictor, source: Any, save_path: Optional[str], show: bool) -> Optional[str]:
+    """Annotate a video file or camera frame by frame; write ``save_path`` (mp4v) if given."""
+    capture = cv2.VideoCapture(source)
+    if not capture.isOpened():
+        raise UsageError(f"cannot open video source {source!r}")
+    writer = None
+    try:
+        if save_path is not None:
+            os.makedirs(os.path.dirname(save_path), exist_ok=True)
+            fps = capture.get(cv2.CAP_PROP_FPS) or 25.0
+            width = int(capture.get(cv2.CAP_PROP_FRAME_WIDTH))
+            height = int(capture.get(cv2.CAP_PROP_FRAME_HEIGHT))
+            writer = cv2.VideoWriter(
+                save_path, cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height)
+            )
+        frames = 0
+        while True:
+            ok, frame = capture.read()
+            if not ok:
+                break
+            vis = draw_detections(frame, predictor.predict(frame))
+            frames += 1
+            if writer is not None:
+                writer.write(vis)
+            if show:
+                try:
+                    cv2.namedWindow("yolox", cv2.WINDOW_NORMAL)
+                    cv2.imshow("yolox", vis)
+                    key = cv2.waitKey(1) & 0xFF
+                except cv2.error:  # headless OpenCV: no window support
+                    logger.warning("cannot open a window (headless OpenCV?); use --save_result")
+                    show = False
+                    if writer is None:
+                        break
+                    continue
+                if key in (27, ord("q"), ord("Q")):
+                    break
+        logger.info(f"processed {frames} frames" + (f"; saved {save_path}" if save_path else ""))
+    finally:
+        capture.release()
+        if writer is not None:
+            writer.release()
+    return save_path
+
+
+def _experiment_name(args: argparse.Namespace, exp: Optional[Any], predictor: Any) -> str:
+    if args.experiment_name:
+        return args.experiment_name
+    if exp is not None:
+        return exp.exp_name
+    if args.ckpt:
+        return Path(args.ckpt).stem
+    return Path(args.onnx or "onnx").stem
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = make_parser().parse_args(argv)
+
+    def body() -> int:
+        if args.trt:
+            raise UsageError("--trt is not supported; export to ONNX and use --backend onnxruntime")
+        exp = build_exp(args)
+        predictor = build_predictor(args, exp)
+        save_folder = None
+        if args.save_result:
+            root = args.output_dir or (exp.output_dir if exp is not None else "./YOLOX_outputs")
+            stamp = time.strftime("%Y_%m_%d_%H_%M_%S", time.localtime())
+            save_folder = os.path.join(
+                root, _experiment_name(args, exp, predictor), "vis_res", stamp
+            )
+        if args.demo == "image":
+            run_images(predictor, list_images(args.path), save_folder)
+        elif args.demo == "video":
+            if not os.path.isfile(args.path):
+                raise UsageError(f"--path {args.path} does not exist")
+            save = os.path.join(save_folder, Path(args.path).stem + ".mp4") if save_folder else None
+            run_stream(predictor, args.path, save, show=False)
+        else:
+            save = os.path.join(save_folder, "camera.mp4") if save_folder else None
+            run_stream(predictor, args.camid, save, show=save is None)
+        return 0
+
+    return run_cli("demo", body)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,241 @@
+"""Evaluate a checkpoint on the exp's validation set (COCO AP or VOC mAP), on CPU or GPU.
+
+Examples::
+
+    python tools/eval.py -f exps/yolox_nano_cam.py -c ckpt.pth -b 16 --device cpu
+    python tools/eval.py -n yolox-s -c yolox_s.pth --conf 0.001 --fuse
+    python tools/eval.py -c ckpt.pth --format voc --data-dir datasets/VOCdevkit
+
+The model (size, classes, class names, attention) is rebuilt from the checkpoint when it
+carries its configuration, so its exp file is not needed for the model. The *dataset* still
+comes from an exp: ``-f``/``-n`` (checked against the checkpoint; a disagreement is an error
+listing the differing fields), or, without one, a default exp that takes its model fields from
+the checkpoint and its data from ``--format``/``--data-dir`` (plus ``KEY VALUE`` overrides, e.g.
+``val_ann instances_val.json val_name images``). Official releases (no configuration inside)
+need ``-f``/``-n``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+from typing import Any, Optional, Sequence
+
+import torch
+from loguru import logger
+
+from yolox.inference.cli import UsageError, add_model_args, build_exp, parse_tsize, run_cli
+from yolox.inference.loading import load_model, resolve_checkpoint_path
+from yolox.utils.checkpoint import load_checkpoint
+from yolox.utils.device import select_device
+from yolox.utils.model_utils import fuse_model, get_model_info
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        "YOLOX eval", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    add_model_args(parser, "checkpoint (default: <output_dir>/<exp_name>/best_ckpt.pth of the exp)")
+    parser.add_argument("-b", "--batch-size", type=int, default=64, help="total batch size")
+    parser.add_argument(
+        "-d", "--devices", default=None, type=int, help="number of processes (devices)"
+    )
+    parser.add_argument(
+        "--dist-backend", default="auto", type=str, help="distributed backend (auto: nccl/gloo)"
+    )
+    parser.add_argument("--dist-url", default=None, type=str, help="url for distributed init")
+    parser.add_argument("--num_machines", default=1, type=int)
+    parser.add_argument("--machine_rank", default=0, type=int)
+    parser.add_argument("--local_rank", default=0, type=int)
+    parser.add_argument(
+        "--device", default="auto", help="cpu, gpu/cuda or auto (CUDA when available)"
+    )
+    parser.add_argument(
+        "--conf", default=None, type=float, help="score threshold (default: exp.test_conf)"
+    )
+    parser.add_argument(
+        "--nms", default=None, type=float, help="NMS IoU threshold (default: exp.nmsthre)"
+    )
+    parser.add_argument("--tsize", default=None, type=int, nargs="+", help="test size H [W]")
+    parser.add_argument("--seed", default=None, type=int, help="random seed")
+    parser.add_argument("--fp16", action="store_true", help="half precision (CUDA only)")
+    parser.add_argument("--legacy", action="store_true", help="old normalised-RGB preprocessing")
+    parser.add_argument("--fuse", action="store_true", help="fuse conv and bn before evaluating")
+    parser.add_argument("--trt", action="store_true", help="TensorRT (not supported here)")
+    parser.add_argument(
+        "--test", action="store_true", help="test-dev: write detections json, no scoring"
+    )
+    parser.add_argument("--speed", action="store_true", help="time inference only (no scoring)")
+    parser.add_argument(
+        "--format",
+        dest="dataset_format",
+        choices=["coco", "voc"],
+        default=None,
+        help="dataset format when no exp is given (model from the checkpoint)",
+    )
+    parser.add_argument(
+        "--data-dir", default=None, help="dataset root (overrides the exp's data_dir)"
+    )
+    parser.add_argument(
+        "--workers", type=int, default=None, help="data loader workers (default: exp's)"
+    )
+    parser.add_argument(
+        "opts", default=None, nargs=argparse.REMAINDER, help="exp overrides: KEY VALUE ..."
+    )
+    return parser
+
+
+def exp_from_checkpoint(ckpt_path: str, dataset_format: str) -> Any:
+    """A default Exp whose model fields copy the checkpoint's ``model_config`` (data set later)."""
+    from yolox.exp import Exp
+
+    config = load_checkpoint(ckpt_path).get("model_config")
+    if config is None:
+        raise UsageError(
+            f"checkpoint {ckpt_path} carries no model_config: give its experiment with -f or -n"
+        )
+    exp = Exp()
+    for key in (
+        "num_classes",
+        "class_names",
+        "depth",
+        "width",
+        "act",
+        "depthwise",
+        "neck",
+        "in_channels",
+        "attention",
+    ):
+        if key in config:
+            setattr(exp, key, tuple(config[key]) if isinstance(config[key], list) else config[key])
+    exp.model_name = config.get("name")
+    exp.exp_name = config.get("name") or "checkpoint"
+    exp.dataset_format = dataset_format
+    if exp.class_names is None:
+        exp.class_names = tuple(str(i) for i in range(exp.num_classes))
+    return exp
+
+
+def prepare_exp(args: argparse.Namespace) -> Any:
+    opts = list(args.opts or [])
+    exp = build_exp(args, [])
+    if exp is None:
+        if args.dataset_format is None or args.data_dir is None:
+            raise UsageError(
+                "eval needs a dataset: give an experiment (-f EXP_FILE or -n NAME), or "
+                "--format coco|voc and --data-dir DIR (the model is rebuilt from the checkpoint)"
+            )
+        if not args.ckpt:
+            raise UsageError("without -f/-n, give the checkpoint with -c")
+        exp = exp_from_checkpoint(args.ckpt, args.dataset_format)
+        if args.experiment_name:
+            exp.exp_name = args.experiment_name
+    elif args.dataset_format is not None:
+        exp.dataset_format = args.dataset_format
+    if opts:
+        try:
+            exp.merge(opts)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
+    if args.data_dir is not None:
+        exp.data_dir = args.data_dir
+    if args.workers is not None:
+        exp.data_num_workers = args.workers
+    if args.conf is not None:
+        exp.test_conf = args.conf
+    if args.nms is not None:
+        exp.nmsthre = args.nms
+    tsize = parse_tsize(args.tsize)
+    if tsize is not None:
+        exp.test_size = tsize
+    return exp
+
+
+def evaluate(exp: Any, args: argparse.Namespace, num_processes: int) -> dict:
+    """Load the model, build the evaluator, run it; returns the scores (rank 0 logs them)."""
+    from yolox.utils.dist import get_rank
+
+    is_distributed = num_processes > 1
+    if args.seed is not None:
+        random.seed(args.seed)
+        torch.manual_seed(args.seed)
+    device = select_device(args.device)
+    if is_distributed and device.type == "cuda":
+        device = torch.device("cuda", torch.cuda.current_device())
+    ckpt = resolve_checkpoint_path(args.ckpt, exp)
+    loaded = load_model(ckpt, exp=exp, device=device)
+    model = loaded.model
+    if get_rank() == 0:
+        logger.info(
+            f"model from the {loaded.config_source}: {loaded.config.name}, attention={loaded.config.attention}"
+        )
+        logger.info(get_model_info(model, exp.test_size))
+    if args.fuse:
+        fuse_model(model)
+    half = args.fp16 and device.type == "cuda"
+    if args.fp16 and not half:
+        logger.warning("--fp16 ignored: half precision is only used on CUDA")
+
+    evaluator = exp.get_evaluator(
+        args.batch_size, is_distributed, testdev=args.test, legacy=args.legacy
+    )
+    if args.speed:
+        from yolox.evaluators import run_inference
+
+        _, timing = run_inference(
+            model,
+            evaluator.dataloader,
+            exp.num_classes,
+            exp.test_conf,
+            exp.nmsthre,
+            exp.test_size,
+            half=half,
+            desc="speed",
+        )
+        summary = timing.summary()
+        logger.info("\n" + summary)
+        return {"speed": summary}
+    ap50_95, ap50, summary = exp.eval(model, evaluator, is_distributed, half=half)
+    if get_rank() == 0:
+        logger.info("\n" + summary)
+        logger.info(f"AP50_95 {ap50_95:.4f}  AP50 {ap50:.4f}")
+    return {"ap50_95": ap50_95, "ap50": ap50, "summary": summary}
+
+
+def _worker(args: argparse.Namespace, num_processes: int) -> None:
+    """One process of a multi-device run: rebuilds the exp itself (exp objects do not pickle)."""
+    evaluate(prepare_exp(args), args, num_processes)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = make_parser().parse_args(argv)
+
+    def body() -> int:
+        if args.trt:
+            raise UsageError("--trt is not supported; evaluate the PyTorch checkpoint")
+        exp = prepare_exp(args)
+        num_processes = args.devices if args.devices is not None else 1
+        if num_processes < 1:
+            raise UsageError(f"-d/--devices must be >= 1, got {num_processes}")
+        if num_processes * args.num_machines > 1:
+            from yolox.core.launch import launch
+
+            launch(
+                _worker,
+                num_processes,
+                args.num_machines,
+                args.machine_rank,
+                backend=args.dist_backend,
+                dist_url=args.dist_url,
+                args=(args, num_processes * args.num_machines),
+                device_name=args.device,
+            )
+        else:
+            evaluate(exp, args, 1)
+        return 0
+
+    return run_cli("eval", body)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
