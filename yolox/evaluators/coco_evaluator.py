@@ -5,17 +5,15 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from loguru import logger
-from torch import nn
 
-from yolox.utils.dist import broadcast_object, is_main_process, synchronize
-
+from .base import DetectionEvaluator, Summary
 from .coco_scoring import as_backend_gt, coco_eval_detections
-from .inference import ImageDetections, InferenceTiming, gather_detections, run_inference
+from .inference import ImageDetections, InferenceTiming
 
 __all__ = ["COCOEvaluator", "detections_to_coco_json"]
 
@@ -52,26 +50,15 @@ def detections_to_coco_json(
     return out
 
 
-def _dedupe(results: List[ImageDetections]) -> List[ImageDetections]:
-    """Keep the first result per image (a distributed sampler pads ranks with repeated images)."""
-    seen = set()
-    unique = []
-    for res in results:
-        key = _json_id(res.image_id)
-        if key in seen:
-            continue
-        seen.add(key)
-        unique.append(res)
-    return unique
-
-
-class COCOEvaluator:
+class COCOEvaluator(DetectionEvaluator):
     """AP of a model on a COCO-format evaluation loader (``loader.dataset`` has .coco, .class_ids).
 
     ``evaluate`` returns ``(ap50_95, ap50, summary)`` on every rank (rank 0 scores, then shares the
     result). With ``testdev=True`` it only writes the detections json (``output_json``, by default
     ``yolox_testdev_2017.json`` in the working directory) and returns zeros.
     """
+
+    progress_desc = "COCO eval"
 
     def __init__(
         self,
@@ -86,11 +73,7 @@ class COCOEvaluator:
         output_json: Optional[Union[str, os.PathLike]] = None,
         backend: str = "auto",
     ) -> None:
-        self.dataloader = dataloader
-        self.img_size = tuple(img_size)
-        self.confthre = confthre
-        self.nmsthre = nmsthre
-        self.num_classes = num_classes
+        super().__init__(dataloader, img_size, confthre, nmsthre, num_classes)
         self.testdev = testdev
         self.per_class_AP = per_class_AP
         self.per_class_AR = per_class_AR
@@ -98,57 +81,16 @@ class COCOEvaluator:
         self.backend = backend
         self._gt_cache: Optional[Tuple[Any, Any]] = None  # (dataset.coco, backend ground truth)
 
-    def evaluate(
-        self,
-        model: nn.Module,
-        distributed: bool = False,
-        half: bool = False,
-        decoder: Optional[Callable[..., torch.Tensor]] = None,
-        test_size: Optional[Sequence[int]] = None,
-        return_outputs: bool = False,
-    ) -> Union[
-        Tuple[float, float, str], Tuple[Tuple[float, float, str], Dict[Any, Dict[str, np.ndarray]]]
-    ]:
-        """Run the model over the loader and score it (see the class docstring)."""
-        results, timing = run_inference(
-            model,
-            self.dataloader,
-            self.num_classes,
-            self.confthre,
-            self.nmsthre,
-            self.img_size,
-            half=half,
-            decoder=decoder,
-            test_size=test_size,
-            desc="COCO eval",
-        )
-        if distributed:
-            results, timing = gather_detections(results, timing)
-        results = _dedupe(results)
+    def _per_image(self, results: List[ImageDetections]) -> Dict[Any, ImageDetections]:
+        """One entry per image id: a distributed sampler pads ranks with repeated images."""
+        per_image: Dict[Any, ImageDetections] = {}
+        for res in results:
+            per_image.setdefault(_json_id(res.image_id), res)
+        return per_image
 
-        summary_tuple: Tuple[float, float, str] = (0.0, 0.0, "")
-        if is_main_process():
-            summary_tuple = self._score(results, timing)
-        if distributed:
-            summary_tuple = broadcast_object(summary_tuple, src=0)
-            synchronize()
-        if return_outputs:
-            outputs = {
-                _json_id(r.image_id): {
-                    "bboxes": r.boxes,
-                    "scores": r.scores,
-                    "categories": r.labels,
-                }
-                for r in results
-            }
-            return summary_tuple, outputs
-        return summary_tuple
-
-    def _score(
-        self, results: List[ImageDetections], timing: InferenceTiming
-    ) -> Tuple[float, float, str]:
+    def _score(self, per_image: Dict[Any, ImageDetections], timing: InferenceTiming) -> Summary:
         dataset = self.dataloader.dataset
-        data_list = detections_to_coco_json(results, dataset.class_ids)
+        data_list = detections_to_coco_json(list(per_image.values()), dataset.class_ids)
         json_path = self.output_json
         if json_path is None and self.testdev:
             json_path = TESTDEV_JSON

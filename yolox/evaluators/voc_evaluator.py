@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import math
 import warnings
-from typing import Any, Callable, Dict, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
 from loguru import logger
 from tabulate import tabulate
-from torch import nn
 
-from yolox.utils.dist import broadcast_object, is_main_process, synchronize
-
-from .inference import ImageDetections, InferenceTiming, gather_detections, run_inference
+from .base import DetectionEvaluator, Summary
+from .inference import ImageDetections, InferenceTiming
 from .voc_eval import VOCAnnotations, VOCDetections, VOCEvalResult, resolve_voc_metric, voc_evaluate
 
 __all__ = ["VOCEvaluator", "format_voc_result", "resolve_dataset_index"]
@@ -62,13 +60,15 @@ def format_voc_result(result: VOCEvalResult) -> str:
     return "\n".join(lines)
 
 
-class VOCEvaluator:
+class VOCEvaluator(DetectionEvaluator):
     """mAP of a model on a VOC-format loader (``loader.dataset`` has annotation_for_eval, class_names).
 
     ``metric`` is "voc07" (11-point, official YOLOX on VOC2007 test; the default) or "voc10"
     (area); ``use_07_metric`` is an accepted alias. ``evaluate`` returns ``(mAP50:95, mAP50,
     summary)`` on every rank; a class mean that is undefined (no ground truth at all) becomes 0.
     """
+
+    progress_desc = "VOC eval"
 
     def __init__(
         self,
@@ -80,40 +80,12 @@ class VOCEvaluator:
         metric: Optional[str] = None,
         use_07_metric: Optional[bool] = None,
     ) -> None:
-        self.dataloader = dataloader
-        self.img_size = tuple(img_size)
-        self.confthre = confthre
-        self.nmsthre = nmsthre
-        self.num_classes = num_classes
+        super().__init__(dataloader, img_size, confthre, nmsthre, num_classes)
         self.metric = resolve_voc_metric(metric, use_07_metric)
         self.last_result: Optional[VOCEvalResult] = None
 
-    def evaluate(
-        self,
-        model: nn.Module,
-        distributed: bool = False,
-        half: bool = False,
-        decoder: Optional[Callable[..., torch.Tensor]] = None,
-        test_size: Optional[Sequence[int]] = None,
-        return_outputs: bool = False,
-    ) -> Union[
-        Tuple[float, float, str], Tuple[Tuple[float, float, str], Dict[int, Dict[str, np.ndarray]]]
-    ]:
-        """Run the model over the loader and compute VOC AP (see the class docstring)."""
-        results, timing = run_inference(
-            model,
-            self.dataloader,
-            self.num_classes,
-            self.confthre,
-            self.nmsthre,
-            self.img_size,
-            half=half,
-            decoder=decoder,
-            test_size=test_size,
-            desc="VOC eval",
-        )
-        if distributed:
-            results, timing = gather_detections(results, timing)
+    def _per_image(self, results: List[ImageDetections]) -> Dict[int, ImageDetections]:
+        """Results keyed by dataset index (loaders yield indices or image ids; both resolve)."""
         dataset = self.dataloader.dataset
         lookup = {
             (tuple(k) if isinstance(k, list) else k): i
@@ -122,24 +94,9 @@ class VOCEvaluator:
         by_index: Dict[int, ImageDetections] = {}
         for res in results:
             by_index.setdefault(resolve_dataset_index(dataset, res.image_id, lookup), res)
+        return by_index
 
-        summary_tuple: Tuple[float, float, str] = (0.0, 0.0, "")
-        if is_main_process():
-            summary_tuple = self._score(by_index, timing)
-        if distributed:
-            summary_tuple = broadcast_object(summary_tuple, src=0)
-            synchronize()
-        if return_outputs:
-            outputs = {
-                i: {"bboxes": r.boxes, "scores": r.scores, "categories": r.labels}
-                for i, r in by_index.items()
-            }
-            return summary_tuple, outputs
-        return summary_tuple
-
-    def _score(
-        self, by_index: Dict[int, ImageDetections], timing: InferenceTiming
-    ) -> Tuple[float, float, str]:
+    def _score(self, by_index: Dict[int, ImageDetections], timing: InferenceTiming) -> Summary:
         dataset = self.dataloader.dataset
         annotations = VOCAnnotations.from_per_image(
             [dataset.annotation_for_eval(i) for i in range(len(dataset))]

@@ -1,0 +1,83 @@
+"""What every evaluator does the same way: infer over the loader, gather ranks, score on rank 0."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+import torch
+from torch import nn
+
+from yolox.utils.dist import broadcast_object, is_main_process, synchronize
+
+from .inference import ImageDetections, InferenceTiming, gather_detections, run_inference
+
+__all__ = ["DetectionEvaluator", "Summary"]
+
+Summary = Tuple[float, float, str]
+
+
+class DetectionEvaluator:
+    """Template: subclasses key the per-image results (``_per_image``) and score them (``_score``)."""
+
+    progress_desc = "eval"
+
+    def __init__(
+        self,
+        dataloader: Any,
+        img_size: Sequence[int],
+        confthre: float,
+        nmsthre: float,
+        num_classes: int,
+    ) -> None:
+        self.dataloader = dataloader
+        self.img_size = tuple(img_size)
+        self.confthre = confthre
+        self.nmsthre = nmsthre
+        self.num_classes = num_classes
+
+    def _per_image(self, results: List[ImageDetections]) -> Dict[Any, ImageDetections]:
+        raise NotImplementedError
+
+    def _score(self, per_image: Dict[Any, ImageDetections], timing: InferenceTiming) -> Summary:
+        raise NotImplementedError
+
+    def evaluate(
+        self,
+        model: nn.Module,
+        distributed: bool = False,
+        half: bool = False,
+        decoder: Optional[Callable[..., torch.Tensor]] = None,
+        test_size: Optional[Sequence[int]] = None,
+        return_outputs: bool = False,
+    ) -> Union[Summary, Tuple[Summary, Dict[Any, Dict[str, np.ndarray]]]]:
+        """``(AP50:95, AP50, summary)`` on every rank (rank 0 scores and shares the result)."""
+        results, timing = run_inference(
+            model,
+            self.dataloader,
+            self.num_classes,
+            self.confthre,
+            self.nmsthre,
+            self.img_size,
+            half=half,
+            decoder=decoder,
+            test_size=test_size,
+            desc=self.progress_desc,
+        )
+        if distributed:
+            results, timing = gather_detections(results, timing)
+        per_image = self._per_image(results)
+
+        summary: Summary = (0.0, 0.0, "")
+        if is_main_process():
+            summary = self._score(per_image, timing)
+        if distributed:
+            summary = broadcast_object(summary, src=0)
+            synchronize()
+        if return_outputs:
+            outputs = {
+                key: {"bboxes": r.boxes, "scores": r.scores, "categories": r.labels}
+                for key, r in per_image.items()
+            }
+            return summary, outputs
+        return summary
