@@ -34,7 +34,12 @@ def bccd_exp(model: str, size: int, data_dir: str | None):
         from yolox.exp.synthetic import SyntheticExp
 
         exp = SyntheticExp()
-        exp.depth, exp.width, exp.depthwise, exp.model_name = zoo.depth, zoo.width, zoo.depthwise, model
+        exp.depth, exp.width, exp.depthwise, exp.model_name = (
+            zoo.depth,
+            zoo.width,
+            zoo.depthwise,
+            model,
+        )
     else:
         exp.data_dir = data_dir
     exp.input_size = exp.test_size = (size, size)
@@ -78,9 +83,13 @@ def time_iterations(exp, batch: int, iters: int, warmup: int, formats: list) -> 
             optimizer.step()
             t4 = time.perf_counter()
             if it >= warmup:
-                for key, value in zip(("data", "forward", "backward", "step"), (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
+                for key, value in zip(
+                    ("data", "forward", "backward", "step"), (t1 - t0, t2 - t1, t3 - t2, t4 - t3)
+                ):
                     samples[fmt][key].append(value)
-    return {fmt: {k: statistics.median(v) for k, v in phases.items()} for fmt, phases in samples.items()}
+    return {
+        fmt: {k: statistics.median(v) for k, v in phases.items()} for fmt, phases in samples.items()
+    }
 
 
 def bccd_epoch_seconds(data_dir: str, batch: int) -> tuple:
@@ -113,12 +122,20 @@ def main() -> None:
     shared = os.environ.get("YOLOX_TEST_DATA")
     data_dir = str(Path(shared) / "BCCD") if shared and (Path(shared) / "BCCD").is_dir() else None
     formats = ["contiguous", "channels_last"] if args.channels_last_too else ["contiguous"]
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, data: {data_dir or 'generated'}")
-    print(f"input {args.size}x{args.size}, batch {args.batch}, median of {args.iters} iterations after {args.warmup}\n")
-    print("| model | memory format | data (s) | forward+loss (s) | backward (s) | step (s) | total s/iter | vs contiguous |")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, data: {data_dir or 'generated'}"
+    )
+    print(
+        f"input {args.size}x{args.size}, batch {args.batch}, median of {args.iters} iterations after {args.warmup}\n"
+    )
+    print(
+        "| model | memory format | data (s) | forward+loss (s) | backward (s) | step (s) | total s/iter | vs contiguous |"
+    )
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     for model in args.models:
-        result = time_iterations(bccd_exp(model, args.size, data_dir), args.batch, args.iters, args.warmup, formats)
+        result = time_iterations(
+            bccd_exp(model, args.size, data_dir), args.batch, args.iters, args.warmup, formats
+        )
         base = sum(result["contiguous"].values())
         for fmt, phases in result.items():
             total = sum(phases.values())
@@ -128,7 +145,9 @@ def main() -> None:
             )
     if not args.no_epoch and data_dir is not None:
         seconds, iters = bccd_epoch_seconds(data_dir, args.batch)
-        print(f"\nBCCD train epoch, yolox-nano 416, batch {args.batch}: {seconds:.1f} s ({iters} iterations)")
+        print(
+            f"\nBCCD train epoch, yolox-nano 416, batch {args.batch}: {seconds:.1f} s ({iters} iterations)"
+        )
 
 
 if __name__ == "__main__":

@@ -153,3 +153,16 @@ def test_distributed_train_loader_gives_each_rank_its_own_share(tmp_path, monkey
     rank0, rank1 = first_indices(0), first_indices(1)
     assert rank0 != rank1
     assert sorted(rank0[:4] + rank1[:4]) == list(range(8))  # one shuffled epoch, split in two
+
+
+def test_an_exp_file_can_import_a_helper_next_to_it(tmp_path):
+    (tmp_path / "my_recipe.py").write_text(
+        "from yolox.exp import Exp as Base\n\nclass Recipe(Base):\n    def __init__(self):\n"
+        "        super().__init__()\n        self.max_epoch = 7\n"
+    )
+    (tmp_path / "my_exp.py").write_text(
+        "from my_recipe import Recipe\n\nclass Exp(Recipe):\n    pass\n"
+    )
+    exp = get_exp(str(tmp_path / "my_exp.py"), None)
+    assert exp.max_epoch == 7 and exp.exp_name == "my_exp"
+    assert str(tmp_path) not in sys.path  # the folder is only on the path while importing

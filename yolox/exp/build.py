@@ -32,7 +32,14 @@ def get_exp_by_file(exp_file: str) -> BaseExp:
         raise ExpError(f"cannot import experiment file {exp_file} (is it a .py file?)")
     module = importlib.util.module_from_spec(spec)
     sys.modules[module_name] = module
-    spec.loader.exec_module(module)  # errors in the exp file surface here, unchanged
+    # Like a script, an exp file may import helpers that sit next to it.
+    folder = str(path.resolve().parent)
+    sys.path.insert(0, folder)
+    try:
+        spec.loader.exec_module(module)  # errors in the exp file surface here, unchanged
+    finally:
+        if folder in sys.path:
+            sys.path.remove(folder)
     exp_class = getattr(module, "Exp", None)
     if exp_class is None:
         raise ExpError(f"experiment file {exp_file} defines no class named 'Exp'")
