@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import shutil
 
 import cv2
 import pytest
@@ -82,3 +83,18 @@ def test_fast_predictor_gives_the_same_detections(tmp_path):
     fast = Predictor.from_checkpoint(ckpt, fast=True, **kwargs).predict(image)
     assert len(plain) > 0
     assert_same_detections(fast.boxes, fast.scores, plain.boxes, plain.scores, atol=1e-3)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not any(shutil.which(c) for c in ("g++", "c++", "clang++")),
+    reason="inductor needs a C++ compiler",
+)
+def test_compiled_model_matches_eager_and_recompiles_for_a_new_size():
+    model, _ = make_model("cbam")
+    fast = optimize_for_inference(model, copy=True, compile=True)
+    gen = torch.Generator().manual_seed(2)
+    for size in [(64, 64), (64, 96)]:  # a second shape must recompile, not reuse the first graph
+        x = torch.rand(1, 3, *size, generator=gen) * 255
+        with torch.inference_mode():
+            assert_outputs_close(fast(x), model(x))

@@ -22,6 +22,7 @@ from yolox.utils.device import select_device
 from yolox.utils.model_utils import fuse_model
 
 from .detections import Detections, detections_from_postprocess
+from .fast import optimize_for_inference
 from .loading import class_names_for, load_model
 
 __all__ = ["Predictor", "letterbox", "read_image"]
@@ -56,6 +57,8 @@ class Predictor:
     ``conf`` filters on obj * class_conf; ``nms`` is the IoU threshold of per-class NMS
     (``class_agnostic=True`` for one NMS over all classes). ``fp16`` is honoured on CUDA only.
     ``clip_boxes`` clips boxes to the image (the evaluators do not clip).
+    ``fast`` applies :func:`yolox.inference.fast.optimize_for_inference` (conv+BN fusion, SPPF
+    pooling, channels-last; implies ``fuse``); ``compile`` adds ``torch.compile`` (slow first call).
     """
 
     def __init__(
@@ -71,10 +74,15 @@ class Predictor:
         class_agnostic: bool = False,
         legacy: bool = False,
         clip_boxes: bool = True,
+        fast: bool = False,
+        compile: bool = False,
     ) -> None:
         self.device = select_device(device)
         self.model = model.eval().to(self.device)
-        if fuse:
+        model.head.decode_in_inference = True
+        if fast or compile:
+            self.model = optimize_for_inference(self.model, fuse=True, compile=compile)
+        elif fuse:
             fuse_model(self.model)
         self.fp16 = bool(fp16) and self.device.type == "cuda"
         if fp16 and not self.fp16:

@@ -20,6 +20,7 @@ from typing import Dict, List, Optional, Sequence
 import torch
 
 from yolox.exp import get_exp
+from yolox.inference.fast import optimize_for_inference
 from yolox.models import available_attention
 from yolox.utils.device import select_device
 from yolox.utils.model_utils import fuse_model, profile_model
@@ -55,6 +56,11 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--no-fuse", action="store_true", help="time the unfused model (default: conv+BN fused)"
     )
+    parser.add_argument(
+        "--fast",
+        action="store_true",
+        help="time the fast path (yolox.inference.fast: fused, SPPF, channels-last)",
+    )
     parser.add_argument("--no-latency", action="store_true", help="only params and GFLOPs")
     parser.add_argument(
         "--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)"
@@ -86,7 +92,9 @@ def bench_model(model_name: str, kinds: Sequence[str], args, device: torch.devic
         rows.append({"model": model_name, "attention": kind, "tsize": list(size), **info})
         if not args.no_latency:
             model.eval().to(device)
-            if not args.no_fuse:
+            if args.fast:
+                model = optimize_for_inference(model, fuse=not args.no_fuse)
+            elif not args.no_fuse:
                 fuse_model(model)
             x = torch.rand(1, 3, *size, device=device) * 255
 
@@ -161,11 +169,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "threads": torch.get_num_threads(),
         "platform": platform.platform(),
         "fused": not args.no_fuse,
+        "fast": args.fast,
     }
     (out_dir / f"{args.tag}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
     (out_dir / f"{args.tag}.md").write_text(
         f"Command: `{meta['command']}`  \nDevice: {meta['device']}, torch {meta['torch']}, "
-        f"{meta['threads']} threads, fused={meta['fused']}\n\n{table}\n"
+        f"{meta['threads']} threads, fused={meta['fused']}, fast={meta['fast']}\n\n{table}\n"
     )
     print(f"wrote {out_dir / (args.tag + '.md')} and .json")
     return 0

@@ -56,6 +56,12 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fp16", action="store_true", help="half precision (CUDA only)")
     parser.add_argument("--legacy", action="store_true", help="old normalised-RGB preprocessing")
     parser.add_argument("--fuse", action="store_true", help="fuse conv and bn")
+    parser.add_argument(
+        "--fast", action="store_true", help="fast path: fuse, SPPF pooling, channels-last"
+    )
+    parser.add_argument(
+        "--compile", action="store_true", help="also torch.compile (slow first frame)"
+    )
     parser.add_argument("--trt", action="store_true", help="TensorRT (not supported here)")
     parser.add_argument("--backend", choices=["torch", "onnxruntime"], default="torch")
     parser.add_argument("--onnx", default=None, help="ONNX file for --backend onnxruntime")
@@ -101,6 +107,8 @@ def build_predictor(args: argparse.Namespace, exp: Optional[Any]):
         fp16=args.fp16,
         fuse=args.fuse,
         legacy=args.legacy,
+        fast=args.fast,
+        compile=args.compile,
     )
 
 

@@ -25,6 +25,7 @@ import torch
 from loguru import logger
 
 from yolox.inference.cli import UsageError, add_model_args, build_exp, parse_tsize, run_cli
+from yolox.inference.fast import optimize_for_inference
 from yolox.inference.loading import load_model, resolve_checkpoint_path
 from yolox.utils.checkpoint import load_checkpoint
 from yolox.utils.device import select_device
@@ -61,6 +62,9 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--fp16", action="store_true", help="half precision (CUDA only)")
     parser.add_argument("--legacy", action="store_true", help="old normalised-RGB preprocessing")
     parser.add_argument("--fuse", action="store_true", help="fuse conv and bn before evaluating")
+    parser.add_argument(
+        "--fast", action="store_true", help="fast path: fuse, SPPF pooling, channels-last"
+    )
     parser.add_argument("--trt", action="store_true", help="TensorRT (not supported here)")
     parser.add_argument(
         "--test", action="store_true", help="test-dev: write detections json, no scoring"
@@ -170,7 +174,9 @@ def evaluate(exp: Any, args: argparse.Namespace, num_processes: int) -> dict:
             f"model from the {loaded.config_source}: {loaded.config.name}, attention={loaded.config.attention}"
         )
         logger.info(get_model_info(model, exp.test_size))
-    if args.fuse:
+    if args.fast:
+        model = optimize_for_inference(model)
+    elif args.fuse:
         fuse_model(model)
     half = args.fp16 and device.type == "cuda"
     if args.fp16 and not half:

@@ -1,0 +1,198 @@
+"""CPU inference latency of the fast path against plain eager PyTorch, measured in the same run.
+
+    python benchmarks/inference_speed.py                       # yolox-s@640 and yolox-nano@416
+    python benchmarks/inference_speed.py --compile --onnx       # plus torch.compile and ONNX Runtime
+
+Variants (cumulative steps of :func:`yolox.inference.fast.optimize_for_inference`): eager
+unfused, eager fused (the reference of the ratio column), + SPPF pooling, + channels-last
+(= the default fast path), optionally + torch.compile, and ONNX Runtime on the fused model.
+All variants of one model are timed interleaved in random order (``interleaved_latency``), so
+load from other processes hits them equally: compare ratios, not absolute milliseconds. Every
+variant's output is compared with eager unfused: max abs difference and max difference relative
+to each output column's scale (boxes in pixels, scores in 0..1).
+
+Weights: random, then made realistic with the tests' ``perturb_`` (BN statistics measured on
+images). A freshly initialised YOLOX shrinks activations to denormal floats by dark5, which makes
+every CPU kernel ~15x slower and would measure nothing useful.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import platform
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Callable, Dict, List, Optional, Sequence
+
+import torch
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "inference")]
+
+from inference_testlib import perturb_  # noqa: E402
+
+from yolox.exp import get_exp  # noqa: E402
+from yolox.inference.fast import (  # noqa: E402
+    chain_spp_pools,
+    optimize_for_inference,
+    to_channels_last,
+)
+from yolox.utils.model_utils import fuse_model, profile_model  # noqa: E402
+from yolox.utils.timing import interleaved_latency  # noqa: E402
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--models",
+        nargs="+",
+        default=["yolox-s:640", "yolox-nano:416"],
+        help="NAME:SIZE pairs (zoo name, square input size)",
+    )
+    parser.add_argument("--runs", type=int, default=20, help="timed runs per variant")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed runs per variant first")
+    parser.add_argument("--threads", type=int, default=2, help="torch (and ORT) CPU threads")
+    parser.add_argument("--compile", action="store_true", help="add a torch.compile variant")
+    parser.add_argument("--onnx", action="store_true", help="add an ONNX Runtime variant")
+    parser.add_argument("--output", default=None, help="write the rows as JSON here")
+    return parser
+
+
+def build(name: str) -> torch.nn.Module:
+    torch.manual_seed(0)  # same random weights in every run
+    model = get_exp(None, name).get_model()
+    perturb_(model, seed=0)
+    model.eval().requires_grad_(False)
+    model.head.decode_in_inference = True
+    return model
+
+
+def onnx_runner(model: torch.nn.Module, x: torch.Tensor, threads: int) -> Optional[Callable]:
+    """An ONNX Runtime session on the fused model (decoded outputs, static size), or None."""
+    try:
+        import onnxruntime
+    except ImportError:
+        return None
+    from yolox.inference.export import export_onnx
+
+    path = Path(tempfile.mkdtemp()) / "model.onnx"
+    export_onnx(copy.deepcopy(model), path, test_size=x.shape[2:], decode_in_inference=True)
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    feed = {session.get_inputs()[0].name: x.numpy()}
+    return lambda: torch.from_numpy(session.run(None, feed)[0])
+
+
+def variants(model: torch.nn.Module, x: torch.Tensor, args) -> Dict[str, tuple]:
+    """name -> (runner, setup seconds); each runner returns the decoded outputs."""
+
+    def eager(m: torch.nn.Module) -> Callable:
+        def run():
+            with torch.inference_mode():
+                return m(x)
+
+        return run
+
+    out: Dict[str, tuple] = {"eager unfused": (eager(model), 0.0)}
+    fused = fuse_model(copy.deepcopy(model))
+    out["eager fused"] = (eager(fused), 0.0)
+    sppf = copy.deepcopy(fused)
+    chain_spp_pools(sppf)
+    out["+ SPPF pooling"] = (eager(sppf), 0.0)
+    channels_last = to_channels_last(copy.deepcopy(sppf))
+    out["+ channels-last (fast path)"] = (eager(channels_last), 0.0)
+    if args.compile:
+        start = time.perf_counter()
+        compiled = optimize_for_inference(
+            copy.deepcopy(model), compile=True, example_input=x, copy=False
+        )
+        out["+ torch.compile"] = (eager(compiled), time.perf_counter() - start)
+    if args.onnx:
+        start = time.perf_counter()
+        runner = onnx_runner(fused, x, args.threads)
+        if runner is not None:
+            out["ONNX Runtime (fused)"] = (runner, time.perf_counter() - start)
+    return out
+
+
+def bench(spec: str, args) -> List[Dict]:
+    name, size = spec.split(":")
+    size = int(size)
+    model = build(name)
+    gflops = profile_model(model, (size, size))["gflops"]
+    x = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(0)) * 255
+    runs = variants(model, x, args)
+    with torch.inference_mode():
+        reference = model(x)
+    scale = reference.abs().amax(dim=(0, 1)).clamp(min=1.0)
+    timings = interleaved_latency(
+        {k: v[0] for k, v in runs.items()}, torch.device("cpu"), args.runs, args.warmup
+    )
+    base = timings["eager fused"]["median_ms"]
+    rows = []
+    for variant, (runner, setup_s) in runs.items():
+        diff = (runner().float() - reference).abs()
+        rows.append(
+            {
+                "model": name,
+                "size": size,
+                "gflops": gflops,
+                "variant": variant,
+                "setup_s": setup_s,
+                "max_abs_diff": float(diff.max()),
+                "max_rel_diff": float((diff.amax(dim=(0, 1)) / scale).max()),
+                "vs_fused": timings[variant]["median_ms"] / base,
+                **timings[variant],
+            }
+        )
+    return rows
+
+
+def to_markdown(rows: Sequence[Dict]) -> str:
+    lines = [
+        "| model | input | variant | median (ms) | IQR (ms) | vs eager fused | GFLOP/s "
+        "| max abs diff | max rel diff | setup (s) |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['model']} | {r['size']} | {r['variant']} | {r['median_ms']:.1f} | "
+            f"{r['iqr_ms']:.1f} | {r['vs_fused']:.3f} | {r['gflops'] / r['median_ms'] * 1e3:.0f} | "
+            f"{r['max_abs_diff']:.2e} | {r['max_rel_diff']:.2e} | {r['setup_s']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = make_parser().parse_args(argv)
+    torch.set_num_threads(args.threads)
+    warnings.simplefilter("ignore")  # tracer/exporter chatter
+    rows: List[Dict] = []
+    for spec in args.models:
+        rows.extend(bench(spec, args))
+        print(to_markdown([r for r in rows if r["model"] == spec.split(":")[0]]), flush=True)
+    meta = {
+        "command": "python benchmarks/inference_speed.py "
+        + " ".join(argv if argv is not None else sys.argv[1:]),
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "platform": platform.platform(),
+        "runs": args.runs,
+        "warmup": args.warmup,
+    }
+    print(f"\n{meta['command']} | torch {meta['torch']}, {meta['threads']} threads")
+    print(to_markdown(rows))
+    if args.output:
+        Path(args.output).write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
