@@ -188,3 +188,19 @@ def test_resume_from_mismatched_checkpoint_is_a_clear_error(tmp_path):
     exp = make_exp(tmp_path)
     with pytest.raises(CheckpointError, match="cannot be resumed"):
         Trainer(exp, make_args("run", resume=True, ckpt=str(bad))).train()
+
+
+@pytest.mark.parametrize("wanted, expected", [(None, True), (False, False)])
+def test_cpu_training_uses_channels_last_unless_the_exp_says_no(tmp_path, wanted, expected):
+    exp = make_exp(tmp_path)
+    exp.channels_last = wanted
+    trainer = Trainer(exp, make_args("run"))
+    trainer.before_train()
+    # only kernels whose two layouts differ (1x1 and depthwise kernels are both at once)
+    conv_weights = [
+        p
+        for p in trainer.model.parameters()
+        if p.dim() == 4 and p.shape[1] > 1 and p.shape[2] * p.shape[3] > 1
+    ]
+    assert conv_weights
+    assert all(p.is_contiguous(memory_format=torch.channels_last) == expected for p in conv_weights)

@@ -139,6 +139,8 @@ class Trainer:
         inps, targets = self.stream.next()
         targets.requires_grad_(False)
         inps, targets = self.exp.preprocess(inps, targets, self.input_size)
+        if self.channels_last:
+            inps = inps.contiguous(memory_format=torch.channels_last)
         data_end = time.perf_counter()
 
         lr = self.lr_scheduler.update_lr(self.progress_in_iter + 1)
@@ -198,6 +200,12 @@ class Trainer:
         n_params = sum(p.numel() for p in model.parameters())
         logger.info(f"Model: {n_params / 1e6:.2f}M parameters")
         model.to(self.device)
+        # Channels-last convolutions train ~10-25% faster on CPU (benchmarks/train_speed.md);
+        # on CUDA it is left to the exp (field channels_last: None = auto, True, False).
+        wanted = getattr(self.exp, "channels_last", None)
+        self.channels_last = (self.device.type == "cpu") if wanted is None else bool(wanted)
+        if self.channels_last:
+            model.to(memory_format=torch.channels_last)
 
         self.optimizer = self.exp.get_optimizer(self.batch_size)
         check_param_groups(model, self.optimizer.param_groups)
