@@ -73,3 +73,33 @@ def run_cli(prog: str, body: Callable[[], int]) -> int:
         for line in rest:
             print(f"  {line}", file=sys.stderr)
         return 2
+
+
+def add_export_args(parser: argparse.ArgumentParser, default_output: str) -> None:
+    """Flags every exporter shares: output file, dummy batch, size, device, model and exp overrides."""
+    parser.add_argument("--output-name", type=str, default=default_output, help="output file")
+    parser.add_argument("--batch-size", type=int, default=1, help="batch size of the dummy input")
+    parser.add_argument(
+        "--tsize",
+        default=None,
+        type=int,
+        nargs="+",
+        help="export size H [W] (default: exp's, else 640)",
+    )
+    parser.add_argument("--device", default="cpu", help="device to trace on (cpu recommended)")
+    add_model_args(parser, "checkpoint (default: <output_dir>/<exp_name>/best_ckpt.pth of the exp)")
+    parser.add_argument(
+        "opts", default=None, nargs=argparse.REMAINDER, help="exp overrides: KEY VALUE ..."
+    )
+
+
+def load_for_export(args: argparse.Namespace) -> Tuple[Optional[Any], Any, Tuple[int, int]]:
+    """(exp or None, the loaded model, export size) from the shared exporter flags."""
+    from .loading import load_model, resolve_checkpoint_path
+
+    if args.batch_size < 1:
+        raise UsageError(f"--batch-size must be >= 1, got {args.batch_size}")
+    exp = build_exp(args, args.opts or [])
+    loaded = load_model(resolve_checkpoint_path(args.ckpt, exp), exp=exp, device=args.device)
+    tsize = parse_tsize(args.tsize) or (tuple(exp.test_size) if exp is not None else (640, 640))
+    return exp, loaded, tsize

@@ -19,8 +19,8 @@ from __future__ import annotations
 import argparse
 from typing import Optional, Sequence
 
-from yolox.inference.cli import UsageError, add_model_args, build_exp, parse_tsize, run_cli
-from yolox.inference.loading import class_names_for, load_model, resolve_checkpoint_path
+from yolox.inference.cli import add_export_args, load_for_export, run_cli
+from yolox.inference.loading import class_names_for
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -29,29 +29,16 @@ def make_parser() -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--output-name", type=str, default="yolox.onnx", help="output ONNX file")
+    add_export_args(parser, "yolox.onnx")
     parser.add_argument("--input", default="images", type=str, help="input node name")
     parser.add_argument("--output", default="output", type=str, help="output node name")
     parser.add_argument(
         "-o", "--opset", default=None, type=int, help="ONNX opset (default 11, raised when needed)"
     )
-    parser.add_argument("--batch-size", type=int, default=1, help="batch size of the dummy input")
     parser.add_argument("--dynamic", action="store_true", help="dynamic batch, height and width")
     parser.add_argument("--no-onnxsim", action="store_true", help="do not simplify with onnxsim")
     parser.add_argument(
         "--decode_in_inference", action="store_true", help="decode boxes inside the graph"
-    )
-    parser.add_argument(
-        "--tsize",
-        default=None,
-        type=int,
-        nargs="+",
-        help="export size H [W] (default: exp's, else 640)",
-    )
-    parser.add_argument("--device", default="cpu", help="device to trace on (cpu recommended)")
-    add_model_args(parser, "checkpoint (default: <output_dir>/<exp_name>/best_ckpt.pth of the exp)")
-    parser.add_argument(
-        "opts", default=None, nargs=argparse.REMAINDER, help="exp overrides: KEY VALUE ..."
     )
     return parser
 
@@ -62,11 +49,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     def body() -> int:
         from yolox.inference.export import export_onnx
 
-        if args.batch_size < 1:
-            raise UsageError(f"--batch-size must be >= 1, got {args.batch_size}")
-        exp = build_exp(args, args.opts or [])
-        loaded = load_model(resolve_checkpoint_path(args.ckpt, exp), exp=exp, device=args.device)
-        tsize = parse_tsize(args.tsize) or (tuple(exp.test_size) if exp is not None else (640, 640))
+        exp, loaded, tsize = load_for_export(args)
         result = export_onnx(
             loaded.model,
             args.output_name,

@@ -16,8 +16,8 @@ from __future__ import annotations
 import argparse
 from typing import Optional, Sequence
 
-from yolox.inference.cli import UsageError, add_model_args, build_exp, parse_tsize, run_cli
-from yolox.inference.loading import class_names_for, load_model, resolve_checkpoint_path
+from yolox.inference.cli import add_export_args, load_for_export, run_cli
+from yolox.inference.loading import class_names_for
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -26,24 +26,9 @@ def make_parser() -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument(
-        "--output-name", type=str, default="yolox.torchscript.pt", help="output file"
-    )
-    parser.add_argument("--batch-size", type=int, default=1, help="batch size of the dummy input")
+    add_export_args(parser, "yolox.torchscript.pt")
     parser.add_argument(
         "--raw-output", action="store_true", help="trace the raw (undecoded) head output"
-    )
-    parser.add_argument(
-        "--tsize",
-        default=None,
-        type=int,
-        nargs="+",
-        help="export size H [W] (default: exp's, else 640)",
-    )
-    parser.add_argument("--device", default="cpu", help="device to trace on")
-    add_model_args(parser, "checkpoint (default: <output_dir>/<exp_name>/best_ckpt.pth of the exp)")
-    parser.add_argument(
-        "opts", default=None, nargs=argparse.REMAINDER, help="exp overrides: KEY VALUE ..."
     )
     return parser
 
@@ -54,11 +39,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     def body() -> int:
         from yolox.inference.export import export_torchscript
 
-        if args.batch_size < 1:
-            raise UsageError(f"--batch-size must be >= 1, got {args.batch_size}")
-        exp = build_exp(args, args.opts or [])
-        loaded = load_model(resolve_checkpoint_path(args.ckpt, exp), exp=exp, device=args.device)
-        tsize = parse_tsize(args.tsize) or (tuple(exp.test_size) if exp is not None else (640, 640))
+        exp, loaded, tsize = load_for_export(args)
         path = export_torchscript(
             loaded.model,
             args.output_name,
