@@ -89,7 +89,8 @@ class Exp(BaseExp):
         self.print_interval = 10
         self.eval_interval = 10
         self.save_history_ckpt = True
-        self.channels_last: Optional[bool] = None  # None: channels-last on CPU (faster), off on CUDA
+        # None: channels-last on CPU (faster there), off on CUDA; True/False force it
+        self.channels_last: Optional[bool] = None
         self.exp_name = os.path.split(os.path.realpath(__file__))[1].split(".")[0]
 
         # ---------------- testing ---------------- #
