@@ -12,10 +12,10 @@ def _env_path(var: str, default_child: str) -> Path | None:
     """A directory named by ``var``, or the sibling default when only YOLOX_SHARED is set."""
     value = os.environ.get(var)
     if value:
-        return Path(value)
+        return Path(value).resolve()  # absolute: tests also run tools from other folders
     shared = os.environ.get("YOLOX_SHARED")
     if shared:
-        return Path(shared) / default_child
+        return (Path(shared) / default_child).resolve()
     return None
 
 
