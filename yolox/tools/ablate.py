@@ -197,25 +197,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
     from yolox.ablation.runner import StudyError
-    from yolox.core.errors import NonFiniteLossError, UserInputError
-    from yolox.utils.checkpoint import CheckpointError
+    from yolox.core.exit_codes import run_with_exit_codes
 
-    try:
-        run(args)
-    except (UserInputError, StudyError, CheckpointError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except NonFiniteLossError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("error: interrupted (run again with the same arguments to resume)", file=sys.stderr)
-        return 130
-    except Exception as exc:
-        logger.exception("ablation failed")
-        print(f"error: ablation failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return 1
-    return 0
+    return run_with_exit_codes(
+        lambda: run(args),
+        "ablation",
+        user_errors=(StudyError,),
+        interrupted_hint=" (run again with the same arguments to resume)",
+    )
 
 
 if __name__ == "__main__":

@@ -13,8 +13,6 @@ import sys
 from datetime import timedelta
 from typing import Sequence
 
-from loguru import logger
-
 from yolox.core.train_args import make_train_parser as make_parser
 
 __all__ = ["make_parser", "main", "train_worker"]
@@ -79,21 +77,13 @@ def train_worker(args: argparse.Namespace) -> None:
     trainer.train()
 
 
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[-1] if text else type(exc).__name__
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
-    from torch.multiprocessing import ProcessExitedException, ProcessRaisedException
-
-    from yolox.core.errors import NonFiniteLossError, UserInputError
+    from yolox.core.exit_codes import run_with_exit_codes
     from yolox.core.launch import default_num_devices, launch
-    from yolox.utils.checkpoint import CheckpointError
     from yolox.utils.setup_env import configure_module, configure_nccl, configure_omp
 
-    try:
+    def body() -> None:
         exp = load_exp(args)
         if not args.experiment_name:
             args.experiment_name = exp.exp_name
@@ -113,24 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             device_name=args.device,
             timeout=timedelta(seconds=args.dist_timeout),
         )
-    except (UserInputError, CheckpointError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except NonFiniteLossError as exc:
-        logger.error(str(exc))
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except (ProcessRaisedException, ProcessExitedException) as exc:
-        print(f"error: a training process failed: {_one_line(exc)}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
-    except Exception as exc:
-        logger.exception("training failed")
-        print(f"error: training failed: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
-        return 1
-    return 0
+
+    return run_with_exit_codes(body, "training")
 
 
 if __name__ == "__main__":
