@@ -89,3 +89,16 @@ def test_exp_optimizer_covers_toy_model():
     optimizer = exp.get_optimizer(8)
     check_param_groups(exp.get_model(), optimizer.param_groups)
     assert any(p is exp.get_model().head.gamma for p in optimizer.param_groups[0]["params"])
+
+
+def test_shuffle_attention_gate_biases_are_not_decayed():
+    from yolox.models.attention import build_attention
+    from yolox.utils.optim import build_param_groups
+
+    module = build_attention("sa", 128)
+    groups = build_param_groups(module, weight_decay=5e-4)
+    named = {id(p): n for n, p in module.named_parameters()}
+    no_decay = {named[id(p)] for g in groups if g["weight_decay"] == 0.0 for p in g["params"]}
+    decayed = {named[id(p)] for g in groups if g["weight_decay"] > 0 for p in g["params"]}
+    assert {"cbias", "sbias"} <= no_decay
+    assert {"cweight", "sweight"} <= decayed

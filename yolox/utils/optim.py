@@ -33,9 +33,11 @@ def _is_norm(name: str, module: nn.Module) -> bool:
 def build_param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     """Three groups in the official order: [norm weights, other weights (decayed), biases].
 
-    Groups 0 and 2 have no weight decay. Parameters that are neither ``weight`` nor ``bias``
-    (layer-scale ``gamma``, positional tables...) go to group 0 when they have at most one
-    dimension and to the decayed group otherwise. Frozen parameters are left out.
+    Groups 0 and 2 have no weight decay. Raw parameters whose name ends in ``bias`` (shuffle
+    attention's ``cbias``/``sbias``, which start at 1) count as biases; other parameters that
+    are neither ``weight`` nor ``bias`` (layer-scale ``gamma``, positional tables...) go to group
+    0 when they have at most one dimension and to the decayed group otherwise. Frozen
+    parameters are left out.
     """
     norm_w: list[nn.Parameter] = []
     decay_w: list[nn.Parameter] = []
@@ -46,7 +48,7 @@ def build_param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
             if not param.requires_grad or id(param) in seen:
                 continue
             seen.add(id(param))
-            if p_name == "bias":
+            if p_name == "bias" or p_name.endswith("bias"):  # e.g. shuffle attention's cbias/sbias
                 biases.append(param)
             elif p_name == "weight":
                 (norm_w if _is_norm(mod_name, module) else decay_w).append(param)
