@@ -109,3 +109,10 @@ def test_golden_l1_term_is_switchable(golden, golden_model):
     expected = golden["train_losses"]
     without_l1 = float(expected["total_loss"]) - float(expected["l1_loss"])
     assert abs(float(losses["total_loss"].detach()) - without_l1) <= 1e-4 * abs(without_l1)
+
+
+def test_official_import_paths_work():
+    from yolox.utils import fuse_model, get_model_info
+    from yolox.utils import postprocess as official_path
+
+    assert official_path is postprocess and callable(fuse_model) and callable(get_model_info)
