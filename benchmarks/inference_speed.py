@@ -6,8 +6,9 @@
 Variants (cumulative steps of :func:`yolox.inference.fast.optimize_for_inference`): eager
 unfused, eager fused (the reference of the ratio column), + SPPF pooling, + channels-last
 (= the default fast path), optionally + torch.compile, and ONNX Runtime on the fused model.
-All variants of one model are timed interleaved in random order (``interleaved_latency``), so
-load from other processes hits them equally: compare ratios, not absolute milliseconds. Every
+All variants of one model are timed interleaved in random order (``interleaved_samples``), so
+load from other processes hits them equally: compare ratios, not absolute milliseconds. The
+ratio column is the median of per-round ratios to eager fused (``paired_ratio``), with quartiles. Every
 variant's output is compared with eager unfused: max abs difference and max difference relative
 to each output column's scale (boxes in pixels, scores in 0..1).
 
@@ -43,7 +44,7 @@ from yolox.inference.fast import (  # noqa: E402
     to_channels_last,
 )
 from yolox.utils.model_utils import fuse_model, profile_model  # noqa: E402
-from yolox.utils.timing import interleaved_latency  # noqa: E402
+from yolox.utils.timing import interleaved_samples, paired_ratio, summarize_ms  # noqa: E402
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -122,6 +123,16 @@ def variants(model: torch.nn.Module, x: torch.Tensor, args) -> Dict[str, tuple]:
     return out
 
 
+def _vs_fused(samples: Sequence[float], fused: Sequence[float]) -> Dict[str, float]:
+    """Median and quartiles of the per-round ratio to eager fused (pairing cancels drift)."""
+    paired = paired_ratio(samples, fused)
+    return {
+        "vs_fused": paired["ratio_median"],
+        "vs_fused_q1": paired["ratio_q1"],
+        "vs_fused_q3": paired["ratio_q3"],
+    }
+
+
 def bench(spec: str, args) -> List[Dict]:
     name, size = spec.split(":")
     size = int(size)
@@ -132,10 +143,9 @@ def bench(spec: str, args) -> List[Dict]:
     with torch.inference_mode():
         reference = model(x)
     scale = reference.abs().amax(dim=(0, 1)).clamp(min=1.0)
-    timings = interleaved_latency(
+    samples = interleaved_samples(
         {k: v[0] for k, v in runs.items()}, torch.device("cpu"), args.runs, args.warmup
     )
-    base = timings["eager fused"]["median_ms"]
     rows = []
     for variant, (runner, setup_s) in runs.items():
         diff = (runner().float() - reference).abs()
@@ -148,8 +158,8 @@ def bench(spec: str, args) -> List[Dict]:
                 "setup_s": setup_s,
                 "max_abs_diff": float(diff.max()),
                 "max_rel_diff": float((diff.amax(dim=(0, 1)) / scale).max()),
-                "vs_fused": timings[variant]["median_ms"] / base,
-                **timings[variant],
+                **_vs_fused(samples[variant], samples["eager fused"]),
+                **summarize_ms(samples[variant]),
             }
         )
     return rows
@@ -157,14 +167,15 @@ def bench(spec: str, args) -> List[Dict]:
 
 def to_markdown(rows: Sequence[Dict]) -> str:
     lines = [
-        "| model | input | variant | median (ms) | IQR (ms) | vs eager fused | GFLOP/s "
+        "| model | input | variant | median (ms) | IQR (ms) | vs eager fused | its IQR | GFLOP/s "
         "| max abs diff | max rel diff | setup (s) |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r['model']} | {r['size']} | {r['variant']} | {r['median_ms']:.1f} | "
-            f"{r['iqr_ms']:.1f} | {r['vs_fused']:.3f} | {r['gflops'] / r['median_ms'] * 1e3:.0f} | "
+            f"{r['iqr_ms']:.1f} | {r['vs_fused']:.3f} | {r['vs_fused_q1']:.3f}-{r['vs_fused_q3']:.3f} | "
+            f"{r['gflops'] / r['median_ms'] * 1e3:.0f} | "
             f"{r['max_abs_diff']:.2e} | {r['max_rel_diff']:.2e} | {r['setup_s']:.1f} |"
         )
     return "\n".join(lines)

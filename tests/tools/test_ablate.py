@@ -239,3 +239,59 @@ def test_unknown_attention_is_a_user_error(tmp_path, capsys):
     argv = _argv(exp_file, tmp_path / "out", ["none", "no_such_module"], [0], "--no-latency")
     assert ablate.main(argv) == 2
     assert "no_such_module" in capsys.readouterr().err
+
+
+def test_fine_tuning_study_starts_every_run_from_the_checkpoint(study, tmp_path, monkeypatch):
+    exp_file, full = study
+    start = full / "runs" / "none_seed0" / "latest_ckpt.pth"
+    start_weights = torch.load(start, weights_only=True)["model"]
+    loaded = {}
+    original = Trainer.resume_train
+
+    def snapshot_after_loading(self, model):
+        ema_state = original(self, model)
+        loaded[self.exp.exp_name] = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        return ema_state
+
+    monkeypatch.setattr(Trainer, "resume_train", snapshot_after_loading)
+    out = tmp_path / "finetune"
+    variants = ["none", 'se-id={"type": "se", "init": "identity"}']
+    argv = _argv(exp_file, out, variants, [0], "--no-latency", "-c", str(start))
+    assert ablate.main(argv) == 0
+    assert set(loaded) == {"none_seed0", "se-id_seed0"}
+    for run, weights in loaded.items():
+        for name, tensor in start_weights.items():
+            assert torch.equal(weights[name], tensor), (run, name)
+    new_keys = set(loaded["se-id_seed0"]) - set(start_weights)
+    assert new_keys and all(".attention." in k for k in new_keys)
+    fingerprint = _result(out, "se-id_seed0")["fingerprint"]
+    assert len(fingerprint["start_ckpt_sha256"]) == 64
+    assert f"started from `{start}`" in (out / "ablation.md").read_text()
+
+
+def test_resumed_run_ignores_the_start_checkpoint(tmp_path):
+    from yolox.ablation.plan import RunKey, Variant
+    from yolox.ablation.runner import StudyConfig, _train_args, run_fingerprint
+
+    exp_file = _write_exp(tmp_path / "exp")
+    start = tmp_path / "start.pth"
+    start.write_bytes(b"weights v1")
+    config = StudyConfig(
+        exp_file, [Variant("none", None)], [0], str(tmp_path / "s"), ckpt=str(start)
+    )
+    key = RunKey(Variant("none", None), 0)
+    fresh, resumed = _train_args(config, key, resume=False), _train_args(config, key, resume=True)
+    assert fresh.ckpt == str(start) and not fresh.resume
+    assert resumed.ckpt is None and resumed.resume  # the run's own latest checkpoint
+    before = run_fingerprint(config, key)
+    start.write_bytes(b"weights v2")
+    assert run_fingerprint(config, key) != before  # other start weights = another study
+    scratch = StudyConfig(exp_file, [Variant("none", None)], [0], str(tmp_path / "s"))
+    assert "start_ckpt_sha256" not in run_fingerprint(scratch, key)
+
+
+def test_missing_start_checkpoint_is_a_user_error(tmp_path, capsys):
+    exp_file = _write_exp(tmp_path / "exp")
+    argv = _argv(exp_file, tmp_path / "s", ["none"], [0], "-c", str(tmp_path / "nope.pth"))
+    assert ablate.main(argv) == 2
+    assert "nope.pth" in capsys.readouterr().err

@@ -36,3 +36,22 @@ def test_bench_writes_table_with_consistent_costs(tmp_path):
 def test_bench_rejects_unknown_attention(tmp_path, capsys):
     assert main(["-a", "nope", "--no-latency", "--output-dir", str(tmp_path)]) == 2
     assert "unknown attention type" in capsys.readouterr().err
+
+
+def test_bench_paired_ratio_and_denormal_flag_restored(tmp_path):
+    code = main(
+        [
+            "-m", "yolox-nano", "-a", "simam", "--tsize", "64", "--runs", "5", "--warmup", "1",
+            "--device", "cpu", "--output-dir", str(tmp_path), "--tag", "t",
+        ]
+    )  # fmt: skip
+    assert code == 0
+    rows = {r["attention"]: r for r in json.loads((tmp_path / "t.json").read_text())["rows"]}
+    low, high = rows["simam"]["latency_ratio_iqr"]
+    assert low <= rows["simam"]["latency_ratio"] <= high
+    assert rows["none"]["latency_ratio_iqr"] == [1.0, 1.0]
+    # the flag is process-wide: bench must hand it back off, or later float code changes
+    import torch
+
+    tiny = torch.tensor([1e-40])  # a denormal float32
+    assert (tiny * 1.0).item() != 0.0

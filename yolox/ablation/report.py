@@ -5,6 +5,9 @@ Units: AP values are AP points (0-100). Spread conventions:
 * ``*_std``: sample standard deviation over seeds (n-1 in the denominator); empty with one seed.
 * ``d_*_mean`` / ``d_*_std``: mean and sample standard deviation of the *paired* per-seed
   differences ``AP(variant, seed) - AP(baseline, seed)`` over the seeds both have.
+* ``d_*_p``: two-sided p-value of the paired t-test on those differences (``stats``), and
+  ``verdict``: ``better`` / ``worse`` where the AP50:95 p-value is below 0.05, otherwise
+  ``no significant difference``.
 * ``d_*_se_welch``: Welch standard error of the difference of means,
   ``sqrt(s_v^2 / n_v + s_b^2 / n_b)``, which ignores the pairing (more conservative when the
   seed explains part of the variation).
@@ -21,6 +24,7 @@ from typing import Any, Dict, List, Optional, Sequence
 
 from yolox.ablation.jsonio import write_json_atomic
 from yolox.ablation.plan import Variant
+from yolox.ablation.stats import ALPHA, paired_t_p_value, verdict
 
 __all__ = ["mean_std", "summarize", "write_reports", "format_markdown", "CSV_COLUMNS"]
 
@@ -38,9 +42,12 @@ CSV_COLUMNS = [
     "d_ap50_95_mean",
     "d_ap50_95_std",
     "d_ap50_95_se_welch",
+    "d_ap50_95_p",
+    "verdict",
     "d_ap50_mean",
     "d_ap50_std",
     "d_ap50_se_welch",
+    "d_ap50_p",
     "pairs",
     "params",
     "params_m",
@@ -100,12 +107,18 @@ def summarize(
             row[f"{metric}_mean"], row[f"{metric}_std"] = mean_std(values)
             if variant.label == baseline:
                 row[f"d_{metric}_mean"] = row[f"d_{metric}_std"] = None
-                row[f"d_{metric}_se_welch"] = None
+                row[f"d_{metric}_se_welch"] = row[f"d_{metric}_p"] = None
                 continue
             diffs = [100.0 * (runs[s][metric] - base_runs[s][metric]) for s in common]
             row[f"d_{metric}_mean"], row[f"d_{metric}_std"] = mean_std(diffs)
+            row[f"d_{metric}_p"] = paired_t_p_value(diffs)
             base_values = [100.0 * r[metric] for r in base_runs.values()]
             row[f"d_{metric}_se_welch"] = _welch_se(values, base_values)
+        row["verdict"] = (
+            "baseline"
+            if variant.label == baseline
+            else verdict(row["d_ap50_95_mean"], row["d_ap50_95_p"])
+        )
         cost = costs.get(variant.label, {})
         row["params"] = cost.get("params")
         row["params_m"] = cost.get("params_m")
@@ -156,8 +169,8 @@ def _latency_legend(meta: Dict[str, Any]) -> str:
 def format_markdown(rows: Sequence[Dict[str, Any]], meta: Dict[str, Any]) -> str:
     """The table as GitHub markdown, with a legend saying what the spreads are."""
     header = (
-        "| Variant | Runs | AP50:95 | AP50 | ΔAP50:95 (paired) | SE (Welch) | ΔAP50 (paired) "
-        "| Params (M) | +Params | GFLOPs | +GFLOPs | Latency (ms) | × baseline |"
+        "| Variant | Runs | AP50:95 | AP50 | ΔAP50:95 (paired) | p | Verdict | SE (Welch) "
+        "| ΔAP50 (paired) | Params (M) | +Params | GFLOPs | +GFLOPs | Latency (ms) | × baseline |"
     )
     lines = [
         f"# Ablation: {meta.get('exp_file', '')}",
@@ -165,8 +178,13 @@ def format_markdown(rows: Sequence[Dict[str, Any]], meta: Dict[str, Any]) -> str
         f"Seeds: {meta.get('seeds')}; baseline: `{meta.get('baseline')}`; "
         f"test size {meta.get('test_size')}; final model = EMA weights at the end of training.",
         "",
+        *(
+            [f"Every run started from `{meta['start_ckpt']}` (fine-tuning study).", ""]
+            if meta.get("start_ckpt")
+            else []
+        ),
         header,
-        "|" + "---|" * 13,
+        "|" + "---|" * 15,
     ]
     for r in rows:
         is_base = r["variant"] == meta.get("baseline")
@@ -179,6 +197,8 @@ def format_markdown(rows: Sequence[Dict[str, Any]], meta: Dict[str, Any]) -> str
                     _pm(r["ap50_95_mean"], r["ap50_95_std"]),
                     _pm(r["ap50_mean"], r["ap50_std"]),
                     "baseline" if is_base else _signed_pm(r["d_ap50_95_mean"], r["d_ap50_95_std"]),
+                    "-" if is_base else _num(r.get("d_ap50_95_p"), ".3f"),
+                    "-" if is_base else (r.get("verdict") or "-"),
                     "-" if is_base else _num(r["d_ap50_95_se_welch"], ".2f"),
                     "baseline" if is_base else _signed_pm(r["d_ap50_mean"], r["d_ap50_std"]),
                     _num(r["params_m"], ".3f"),
@@ -195,7 +215,9 @@ def format_markdown(rows: Sequence[Dict[str, Any]], meta: Dict[str, Any]) -> str
         "",
         "AP in points (0-100). `a ± b`: mean ± sample standard deviation over seeds. "
         "ΔAP (paired): mean ± sample std of the per-seed differences to the baseline "
-        "(same seed). SE (Welch): sqrt(s_v²/n_v + s_b²/n_b), unpaired standard error of the "
+        "(same seed). p: two-sided paired t-test of those differences (n - 1 degrees of "
+        f"freedom); Verdict: better/worse where p < {ALPHA}, else no significant difference. "
+        "SE (Welch): sqrt(s_v²/n_v + s_b²/n_b), unpaired standard error of the "
         "difference of means. " + _latency_legend(meta),
         "",
     ]

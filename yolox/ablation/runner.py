@@ -9,7 +9,11 @@ evaluation, so a crash leaves either no result or a complete one. On a new call:
   ``--resume`` (weights, EMA, optimizer, LR position, data position and RNG states restored);
 * an unfinished run without a checkpoint starts from scratch in the same folder.
 
-A run's settings (exp file contents, overrides, variant spec, seed, batch size) are stored in
+A study may start every run from the same weights (``StudyConfig.ckpt``, the trainer's ``-c``):
+a fine-tuning study, e.g. attention with ``init="identity"`` added to a trained baseline. A
+resumed run continues from its own ``latest_ckpt.pth`` instead.
+
+A run's settings (exp file contents, overrides, variant spec, seed, batch size, start weights) are stored in
 ``run_config.json``; a later call with different settings stops with an error instead of mixing
 incompatible runs in one table.
 """
@@ -68,6 +72,7 @@ class StudyConfig:
     fp16: bool = False
     deterministic: bool = True
     tracker: str = "tensorboard"
+    ckpt: Optional[str] = None  # start weights of every run (fine-tuning study), or None
 
     @property
     def runs_dir(self) -> Path:
@@ -81,7 +86,7 @@ def file_digest(path: str) -> str:
 
 def run_fingerprint(config: StudyConfig, key: RunKey) -> Dict[str, Any]:
     """The settings a run's result depends on (compared on every restart)."""
-    return {
+    fingerprint = {
         "exp_file_sha256": file_digest(config.exp_file),
         "opts": [str(o) for o in config.opts],
         "attention": key.variant.spec_json(),
@@ -89,6 +94,9 @@ def run_fingerprint(config: StudyConfig, key: RunKey) -> Dict[str, Any]:
         "batch_size": int(config.batch_size),
         "fp16": bool(config.fp16),
     }
+    if config.ckpt:  # only when set, so studies from scratch keep their earlier fingerprints
+        fingerprint["start_ckpt_sha256"] = file_digest(config.ckpt)
+    return fingerprint
 
 
 def build_exp(config: StudyConfig, key: RunKey) -> Any:
@@ -117,7 +125,9 @@ def _train_args(config: StudyConfig, key: RunKey, resume: bool) -> Any:
     if config.fp16:
         argv.append("--fp16")
     if resume:
-        argv.append("--resume")
+        argv.append("--resume")  # from the run's own latest checkpoint, never the start weights
+    elif config.ckpt:
+        argv += ["-c", config.ckpt]
     args = make_parser().parse_args(argv)
     args.opts = list(config.opts)
     return args

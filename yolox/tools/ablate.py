@@ -36,6 +36,13 @@ def make_parser() -> argparse.ArgumentParser:
         "--output-dir", default=None, help="study folder (default ./YOLOX_outputs/ablation_<exp>)"
     )
     parser.add_argument("-b", "--batch-size", type=int, default=64, help="training batch size")
+    parser.add_argument(
+        "-c",
+        "--ckpt",
+        default=None,
+        help="start every run from these weights (fine-tuning study; missing attention keys "
+        "keep their init, e.g. init=identity)",
+    )
     parser.add_argument("--device", default=None, help="auto (default), cpu or cuda")
     parser.add_argument("--fp16", action="store_true", help="mixed precision training (CUDA)")
     parser.add_argument("-l", "--logger", default="tensorboard", help="training tracker")
@@ -112,6 +119,8 @@ def _check_args(args: argparse.Namespace) -> None:
         raise UserInputError(f"--batch-size must be positive, got {args.batch_size}")
     if len(set(args.seeds)) != len(args.seeds):
         raise UserInputError(f"--seeds must be distinct, got {args.seeds}")
+    if args.ckpt is not None and not os.path.isfile(args.ckpt):
+        raise UserInputError(f"--ckpt: checkpoint file not found: {args.ckpt}")
     if args.latency_runs <= 0 or args.latency_warmup < 0:
         raise UserInputError("--latency-runs must be positive and --latency-warmup >= 0")
 
@@ -148,6 +157,7 @@ def run(args: argparse.Namespace, before_train=None, after_run=None) -> Dict[str
         fp16=args.fp16,
         deterministic=args.deterministic,
         tracker=args.logger,
+        ckpt=args.ckpt,
     )
     try:  # every variant must build before hours of training start
         base_exp = build_exp(config, RunKey(variants[0], 0))
@@ -170,6 +180,7 @@ def run(args: argparse.Namespace, before_train=None, after_run=None) -> Dict[str
         "baseline": next(v.label for v in variants if v.spec is None),
         "test_size": list(base_exp.test_size),
         "batch_size": config.batch_size,
+        "start_ckpt": config.ckpt,
         "deterministic": config.deterministic,
         "finished_runs": len(results),
         "planned_runs": len(keys),

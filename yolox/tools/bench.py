@@ -5,7 +5,11 @@
 
 Writes a markdown table and a JSON file (``--output-dir``, default ``benchmarks/results``).
 Latency is the median of ``--runs`` batch-1 forwards after warm-up, with all variants of one
-model interleaved in random order so that machine drift hits them equally.
+model interleaved in random order so that machine drift hits them equally. "vs none" is the
+median over rounds of each round's ratio to the baseline (``paired_ratio``), with its quartiles:
+pairing cancels the drift that a ratio of two medians still carries. On CPU, denormal floats
+are flushed to zero while timing: freshly initialised weights drive deep activations towards
+denormals, which slow CPU kernels down by an amount that has nothing to do with the architecture.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from yolox.inference.fast import optimize_for_inference
 from yolox.models import available_attention
 from yolox.utils.device import select_device
 from yolox.utils.model_utils import fuse_model, profile_model
-from yolox.utils.timing import interleaved_latency
+from yolox.utils.timing import interleaved_samples, paired_ratio, summarize_ms
 
 DEFAULT_MODELS = ("yolox-nano", "yolox-tiny", "yolox-s")
 
@@ -104,11 +108,13 @@ def bench_model(model_name: str, kinds: Sequence[str], args, device: torch.devic
 
             runners[kind] = run
     if runners:
-        timings = interleaved_latency(runners, device, runs=args.runs, warmup=args.warmup)
-        base = timings["none"]["median_ms"]
+        samples = interleaved_samples(runners, device, runs=args.runs, warmup=args.warmup)
         for row in rows:
-            row.update(timings[row["attention"]])
-            row["latency_ratio"] = row["median_ms"] / base
+            mine = samples[row["attention"]]
+            row.update(summarize_ms(mine))
+            paired = paired_ratio(mine, samples["none"])
+            row["latency_ratio"] = paired["ratio_median"]
+            row["latency_ratio_iqr"] = [paired["ratio_q1"], paired["ratio_q3"]]
     base_row = rows[0]
     for row in rows:
         row["extra_params"] = row["params"] - base_row["params"]
@@ -120,8 +126,8 @@ def to_markdown(rows: List[Dict], with_latency: bool) -> str:
     header = "| model | attention | input | params (M) | +params | GFLOPs | +GFLOPs |"
     rule = "|---|---|---|---:|---:|---:|---:|"
     if with_latency:
-        header += " latency median (ms) | IQR (ms) | vs none |"
-        rule += "---:|---:|---:|"
+        header += " latency median (ms) | IQR (ms) | vs none | vs none IQR |"
+        rule += "---:|---:|---:|---|"
     lines = [header, rule]
     for r in rows:
         line = (
@@ -129,7 +135,11 @@ def to_markdown(rows: List[Dict], with_latency: bool) -> str:
             f"{r['extra_params']:,} | {r['gflops']:.3f} | {r['extra_gflops']:.4f} |"
         )
         if with_latency:
-            line += f" {r['median_ms']:.1f} | {r['iqr_ms']:.1f} | {r['latency_ratio']:.3f} |"
+            low, high = r["latency_ratio_iqr"]
+            line += (
+                f" {r['median_ms']:.1f} | {r['iqr_ms']:.1f} | {r['latency_ratio']:.3f} |"
+                f" {low:.3f}-{high:.3f} |"
+            )
         lines.append(line)
     return "\n".join(lines)
 
@@ -156,8 +166,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     rows: List[Dict] = []
-    for model_name in args.models:
-        rows.extend(bench_model(model_name, kinds, args, device))
+    flushed = torch.set_flush_denormal(True)  # see the module docstring; False where unsupported
+    try:
+        for model_name in args.models:
+            rows.extend(bench_model(model_name, kinds, args, device))
+    finally:
+        torch.set_flush_denormal(False)  # torch's default; other code in this process expects it
     table = to_markdown(rows, with_latency=not args.no_latency)
     print(table)
     out_dir = Path(args.output_dir)
@@ -170,6 +184,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "platform": platform.platform(),
         "fused": not args.no_fuse,
         "fast": args.fast,
+        "flush_denormal": flushed,
     }
     (out_dir / f"{args.tag}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
     (out_dir / f"{args.tag}.md").write_text(

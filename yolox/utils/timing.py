@@ -5,13 +5,13 @@ from __future__ import annotations
 import random
 import statistics
 import time
-from typing import Callable, Dict, List, Mapping
+from typing import Callable, Dict, List, Mapping, Sequence
 
 import torch
 
 from .device import synchronize_device
 
-__all__ = ["interleaved_latency", "summarize_ms"]
+__all__ = ["interleaved_latency", "interleaved_samples", "paired_ratio", "summarize_ms"]
 
 
 def summarize_ms(samples: List[float]) -> Dict[str, float]:
@@ -30,18 +30,20 @@ def summarize_ms(samples: List[float]) -> Dict[str, float]:
     }
 
 
-def interleaved_latency(
+def interleaved_samples(
     runners: Mapping[str, Callable[[], object]],
     device: torch.device,
     runs: int = 30,
     warmup: int = 5,
     seed: int = 0,
-) -> Dict[str, Dict[str, float]]:
-    """Time each runner ``runs`` times, visiting them in a fresh random order every round.
+) -> Dict[str, List[float]]:
+    """Seconds per call of each runner; entry ``r`` of every list comes from the same round ``r``.
 
-    Interleaving spreads machine drift (thermal throttling, other processes) evenly over the
-    variants, so the ratios between their medians are fair even when absolute times wander.
+    Every round visits all runners once, in a fresh random order, so machine drift (thermal
+    throttling, other processes) hits the variants evenly, and runs of one round can be paired.
     """
+    if runs < 1:
+        raise ValueError(f"runs must be >= 1, got {runs}")
     order = list(runners)
     rng = random.Random(seed)
     for _ in range(warmup):
@@ -56,4 +58,35 @@ def interleaved_latency(
             runners[name]()
             synchronize_device(device)
             samples[name].append(time.perf_counter() - start)
+    return samples
+
+
+def interleaved_latency(
+    runners: Mapping[str, Callable[[], object]],
+    device: torch.device,
+    runs: int = 30,
+    warmup: int = 5,
+    seed: int = 0,
+) -> Dict[str, Dict[str, float]]:
+    """:func:`summarize_ms` of each runner's :func:`interleaved_samples`."""
+    samples = interleaved_samples(runners, device, runs=runs, warmup=warmup, seed=seed)
     return {name: summarize_ms(values) for name, values in samples.items()}
+
+
+def paired_ratio(samples: Sequence[float], baseline: Sequence[float]) -> Dict[str, float]:
+    """Median and quartiles of the per-round ratios ``samples[r] / baseline[r]``.
+
+    Pairing runs of the same round cancels slow drift that the ratio of two medians still
+    carries, so on a noisy machine the spread of the overhead is much narrower than the
+    spread of either latency.
+    """
+    if len(samples) != len(baseline) or not samples:
+        raise ValueError(
+            f"paired_ratio needs two equally long non-empty lists, got {len(samples)} and {len(baseline)}"
+        )
+    ratios = sorted(s / b for s, b in zip(samples, baseline))
+    if len(ratios) >= 4:
+        q1, _, q3 = statistics.quantiles(ratios, n=4)
+    else:
+        q1, q3 = ratios[0], ratios[-1]
+    return {"ratio_median": statistics.median(ratios), "ratio_q1": q1, "ratio_q3": q3}
