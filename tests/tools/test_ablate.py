@@ -295,3 +295,30 @@ def test_missing_start_checkpoint_is_a_user_error(tmp_path, capsys):
     argv = _argv(exp_file, tmp_path / "s", ["none"], [0], "-c", str(tmp_path / "nope.pth"))
     assert ablate.main(argv) == 2
     assert "nope.pth" in capsys.readouterr().err
+
+
+def test_costs_latency_ratio_is_paired_against_the_baseline():
+    import time
+
+    from yolox.ablation.costs import measure_costs
+    from yolox.ablation.plan import Variant
+
+    class Delayed(torch.nn.Module):
+        def __init__(self, delay: float):
+            super().__init__()
+            self.delay = delay
+            self.conv = torch.nn.Conv2d(3, 4, 1)
+
+        def forward(self, x):
+            time.sleep(self.delay)
+            return self.conv(x)
+
+    variants = [Variant("slow", "x"), Variant("none", None)]  # baseline need not come first
+    costs = measure_costs(
+        lambda v: Delayed(0.004 if v.label == "slow" else 0.0), variants, (16, 16), runs=5, warmup=1
+    )
+    assert costs["none"]["latency_ratio"] == 1.0
+    assert costs["slow"]["latency_ratio"] > 2.0  # 4 ms of sleep against a ~0.05 ms conv
+    results = [{"variant": v, "seed": 0, "ap50_95": 0.1, "ap50": 0.2} for v in ("none", "slow")]
+    rows = {r["variant"]: r for r in summarize(results, variants, costs)}
+    assert rows["slow"]["latency_ratio"] == costs["slow"]["latency_ratio"]

@@ -2,7 +2,9 @@
 
 Costs do not depend on the trained weights, so they are measured on freshly built models. The
 latency of all variants is measured in one interleaved session (random order every round), so
-machine drift affects every variant alike and the ratios to the baseline stay fair.
+machine drift affects every variant alike; the ratio to the baseline (the variant without
+attention) is the median of per-round ratios (``paired_ratio``), which cancels the drift that a
+ratio of two medians still carries.
 """
 
 from __future__ import annotations
@@ -25,9 +27,9 @@ def measure_costs(
     warmup: int = 5,
     threads: int | None = None,
 ) -> Dict[str, Dict[str, Any]]:
-    """``label -> {params, params_m, gflops, attention_*, latency_ms, latency_iqr_ms}``."""
+    """``label -> {params, params_m, gflops, attention_*, latency_ms, latency_iqr_ms, latency_ratio}``."""
     from yolox.utils.model_utils import fuse_model, profile_model
-    from yolox.utils.timing import interleaved_latency
+    from yolox.utils.timing import interleaved_samples, paired_ratio, summarize_ms
 
     costs: Dict[str, Dict[str, Any]] = {}
     models: Dict[str, torch.nn.Module] = {}
@@ -42,6 +44,7 @@ def measure_costs(
             "attention_gflops": float(info["attention_gflops"]),
             "latency_ms": None,
             "latency_iqr_ms": None,
+            "latency_ratio": None,
         }
         models[variant.label] = model
     if not latency:
@@ -62,7 +65,7 @@ def measure_costs(
     if threads:
         torch.set_num_threads(threads)
     try:
-        timings = interleaved_latency(
+        samples = interleaved_samples(
             {label: runner(m) for label, m in fused.items()},
             torch.device("cpu"),
             runs=runs,
@@ -70,9 +73,14 @@ def measure_costs(
         )
     finally:
         torch.set_num_threads(old_threads)
-    for label, stats in timings.items():
+    baseline = next((v.label for v in variants if v.spec is None), None)
+    for label, values in samples.items():
+        stats = summarize_ms(values)
         costs[label]["latency_ms"] = float(stats["median_ms"])
         costs[label]["latency_iqr_ms"] = float(stats["iqr_ms"])
+        if baseline is not None:
+            ratio = paired_ratio(values, samples[baseline])["ratio_median"]
+            costs[label]["latency_ratio"] = float(ratio)
     costs_meta = {"latency_runs": runs, "latency_threads": threads or old_threads}
     for entry in costs.values():
         entry.update(costs_meta)

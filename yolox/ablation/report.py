@@ -127,7 +127,7 @@ def summarize(
         row["latency_iqr_ms"] = cost.get("latency_iqr_ms")
         row["extra_params"] = _diff(cost.get("params"), base_cost.get("params"))
         row["extra_gflops"] = _diff(cost.get("gflops"), base_cost.get("gflops"))
-        row["latency_ratio"] = (
+        row["latency_ratio"] = cost.get("latency_ratio") or (  # paired; older costs.json: medians
             cost["latency_ms"] / base_cost["latency_ms"]
             if cost.get("latency_ms") and base_cost.get("latency_ms")
             else None
@@ -162,7 +162,8 @@ def _latency_legend(meta: Dict[str, Any]) -> str:
         return "Latency: not measured (--no-latency)."
     return (
         "Latency: median of batch-1 forwards of the conv+BN-fused model on CPU "
-        f"({meta['latency_runs']} interleaved runs, {meta.get('latency_threads')} threads)."
+        f"({meta['latency_runs']} interleaved runs, {meta.get('latency_threads')} threads); "
+        "× baseline: median of the per-round ratios to the baseline."
     )
 
 
