@@ -322,3 +322,12 @@ def test_costs_latency_ratio_is_paired_against_the_baseline():
     results = [{"variant": v, "seed": 0, "ap50_95": 0.1, "ap50": 0.2} for v in ("none", "slow")]
     rows = {r["variant"]: r for r in summarize(results, variants, costs)}
     assert rows["slow"]["latency_ratio"] == costs["slow"]["latency_ratio"]
+
+
+def test_labels_of_nearby_points_alternate_above_and_below():
+    from yolox.ablation.plot import _label_offsets
+
+    points = [("none", 0.0, 0.0), ("se", 0.58, -0.04), ("eca", 0.57, -0.03), ("cam", 1.2, 0.1)]
+    offsets = {name: offset for name, _, _, offset in _label_offsets(points, 1.3, 1.0)}
+    assert offsets["eca"] != offsets["se"]  # nearly on top of each other
+    assert offsets["none"] == offsets["cam"] == (6, 6)  # alone: the usual place

@@ -13,6 +13,22 @@ COST_AXES = {
 }
 
 
+def _label_offsets(
+    points: Sequence[tuple], span_x: float, span_y: float, near: float = 0.06
+) -> list:
+    """``(name, x, y, offset)``: labels of points closer than ``near`` (fractions of the axes'
+    spans) alternate above and below their marker, so variants with almost equal cost and gain
+    stay readable."""
+    span_x, span_y = span_x or 1.0, span_y or 1.0
+    placed: list = []
+    for name, x, y in sorted(points, key=lambda p: (p[1], p[2])):
+        crowded = sum(
+            abs(x - px) / span_x < near and abs(y - py) / span_y < near for _, px, py, _ in placed
+        )
+        placed.append((name, x, y, (6, 6) if crowded % 2 == 0 else (6, -14)))
+    return placed
+
+
 def plot_gain_vs_cost(
     rows: Sequence[Dict[str, Any]], path: Path, baseline: str, cost: str = "gflops"
 ) -> Path:
@@ -25,6 +41,7 @@ def plot_gain_vs_cost(
     key, xlabel, base_x = COST_AXES[cost]
     fig, ax = plt.subplots(figsize=(6.4, 4.6), dpi=120)
     ax.axhline(0.0, color="0.6", linewidth=0.8, zorder=0)
+    points = []
     for row in rows:
         x = row.get(key)
         if row["variant"] == baseline:
@@ -44,7 +61,10 @@ def plot_gain_vs_cost(
             capsize=4,
             markersize=7,
         )
-        ax.annotate(row["variant"], (x, y), textcoords="offset points", xytext=(6, 6), fontsize=9)
+        points.append((row["variant"], x, y))
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    for name, x, y, offset in _label_offsets(points, x1 - x0, y1 - y0):
+        ax.annotate(name, (x, y), textcoords="offset points", xytext=offset, fontsize=9)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("ΔAP50:95 vs baseline (AP points)")
     ax.set_title(
