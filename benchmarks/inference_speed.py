@@ -6,10 +6,10 @@
 Variants (cumulative steps of :func:`yolox.inference.fast.optimize_for_inference`): eager
 unfused, eager fused (the reference of the ratio column), + SPPF pooling, + channels-last
 (= the default fast path), optionally + torch.compile, and ONNX Runtime on the fused model.
-All variants of one model are timed interleaved in random order (``interleaved_samples``), so
-load from other processes hits them equally: compare ratios, not absolute milliseconds. The
-ratio column is the median of per-round ratios to eager fused (``paired_ratio``), with quartiles. Every
-variant's output is compared with eager unfused: max abs difference and max difference relative
+All variants of one model are timed interleaved in random order
+(``latency_against_baseline``), so load from other processes hits them equally: compare ratios,
+not absolute milliseconds. The ratio column is the median of per-round ratios to eager fused
+(``paired_ratio``), with quartiles. Every variant's output is compared with eager unfused: max abs difference and max difference relative
 to each output column's scale (boxes in pixels, scores in 0..1).
 
 Weights: random, then made realistic with the tests' ``perturb_`` (BN statistics measured on
@@ -44,7 +44,7 @@ from yolox.inference.fast import (  # noqa: E402
     to_channels_last,
 )
 from yolox.utils.model_utils import fuse_model, profile_model  # noqa: E402
-from yolox.utils.timing import interleaved_samples, paired_ratio, summarize_ms  # noqa: E402
+from yolox.utils.timing import latency_against_baseline  # noqa: E402
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -123,16 +123,6 @@ def variants(model: torch.nn.Module, x: torch.Tensor, args) -> Dict[str, tuple]:
     return out
 
 
-def _vs_fused(samples: Sequence[float], fused: Sequence[float]) -> Dict[str, float]:
-    """Median and quartiles of the per-round ratio to eager fused (pairing cancels drift)."""
-    paired = paired_ratio(samples, fused)
-    return {
-        "vs_fused": paired["ratio_median"],
-        "vs_fused_q1": paired["ratio_q1"],
-        "vs_fused_q3": paired["ratio_q3"],
-    }
-
-
 def bench(spec: str, args) -> List[Dict]:
     name, size = spec.split(":")
     size = int(size)
@@ -143,8 +133,12 @@ def bench(spec: str, args) -> List[Dict]:
     with torch.inference_mode():
         reference = model(x)
     scale = reference.abs().amax(dim=(0, 1)).clamp(min=1.0)
-    samples = interleaved_samples(
-        {k: v[0] for k, v in runs.items()}, torch.device("cpu"), args.runs, args.warmup
+    timings = latency_against_baseline(
+        {k: v[0] for k, v in runs.items()},
+        torch.device("cpu"),
+        "eager fused",
+        args.runs,
+        args.warmup,
     )
     rows = []
     for variant, (runner, setup_s) in runs.items():
@@ -158,8 +152,10 @@ def bench(spec: str, args) -> List[Dict]:
                 "setup_s": setup_s,
                 "max_abs_diff": float(diff.max()),
                 "max_rel_diff": float((diff.amax(dim=(0, 1)) / scale).max()),
-                **_vs_fused(samples[variant], samples["eager fused"]),
-                **summarize_ms(samples[variant]),
+                **timings[variant],
+                "vs_fused": timings[variant]["ratio_median"],
+                "vs_fused_q1": timings[variant]["ratio_q1"],
+                "vs_fused_q3": timings[variant]["ratio_q3"],
             }
         )
     return rows

@@ -5,7 +5,12 @@ import statistics
 import pytest
 import torch
 
-from yolox.utils.timing import interleaved_samples, paired_ratio, summarize_ms
+from yolox.utils.timing import (
+    interleaved_samples,
+    latency_against_baseline,
+    paired_ratio,
+    summarize_ms,
+)
 
 
 def test_every_round_runs_each_runner_once_in_varying_order():
@@ -46,3 +51,14 @@ def test_paired_ratio_rejects_unpaired_lists():
         paired_ratio([1.0, 2.0], [1.0])
     with pytest.raises(ValueError, match="runs must be"):
         interleaved_samples({"a": lambda: None}, torch.device("cpu"), runs=0)
+
+
+def test_latency_against_baseline_pairs_each_runner_with_the_baseline():
+    import time
+
+    runners = {"base": lambda: None, "slow": lambda: time.sleep(0.003)}
+    table = latency_against_baseline(runners, torch.device("cpu"), "base", runs=5, warmup=1)
+    assert table["base"]["ratio_median"] == 1.0 and table["base"]["runs"] == 5
+    assert table["slow"]["ratio_q1"] > 1.0 and table["slow"]["median_ms"] >= 3.0
+    with pytest.raises(KeyError, match="baseline 'nope'"):
+        latency_against_baseline(runners, torch.device("cpu"), "nope", runs=1)

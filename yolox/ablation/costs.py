@@ -29,7 +29,7 @@ def measure_costs(
 ) -> Dict[str, Dict[str, Any]]:
     """``label -> {params, params_m, gflops, attention_*, latency_ms, latency_iqr_ms, latency_ratio}``."""
     from yolox.utils.model_utils import fuse_model, profile_model
-    from yolox.utils.timing import interleaved_samples, paired_ratio, summarize_ms
+    from yolox.utils.timing import interleaved_latency, latency_against_baseline
 
     costs: Dict[str, Dict[str, Any]] = {}
     models: Dict[str, torch.nn.Module] = {}
@@ -65,22 +65,20 @@ def measure_costs(
     if threads:
         torch.set_num_threads(threads)
     try:
-        samples = interleaved_samples(
-            {label: runner(m) for label, m in fused.items()},
-            torch.device("cpu"),
-            runs=runs,
-            warmup=warmup,
-        )
+        runners = {label: runner(m) for label, m in fused.items()}
+        cpu = torch.device("cpu")
+        baseline = next((v.label for v in variants if v.spec is None), None)
+        if baseline is None:
+            timings = interleaved_latency(runners, cpu, runs=runs, warmup=warmup)
+        else:
+            timings = latency_against_baseline(runners, cpu, baseline, runs=runs, warmup=warmup)
     finally:
         torch.set_num_threads(old_threads)
-    baseline = next((v.label for v in variants if v.spec is None), None)
-    for label, values in samples.items():
-        stats = summarize_ms(values)
+    for label, stats in timings.items():
         costs[label]["latency_ms"] = float(stats["median_ms"])
         costs[label]["latency_iqr_ms"] = float(stats["iqr_ms"])
-        if baseline is not None:
-            ratio = paired_ratio(values, samples[baseline])["ratio_median"]
-            costs[label]["latency_ratio"] = float(ratio)
+        if "ratio_median" in stats:
+            costs[label]["latency_ratio"] = float(stats["ratio_median"])
     costs_meta = {"latency_runs": runs, "latency_threads": threads or old_threads}
     for entry in costs.values():
         entry.update(costs_meta)

@@ -28,7 +28,7 @@ from yolox.inference.fast import optimize_for_inference
 from yolox.models import available_attention
 from yolox.utils.device import select_device
 from yolox.utils.model_utils import fuse_model, profile_model
-from yolox.utils.timing import interleaved_samples, paired_ratio, summarize_ms
+from yolox.utils.timing import latency_against_baseline
 
 DEFAULT_MODELS = ("yolox-nano", "yolox-tiny", "yolox-s")
 
@@ -108,13 +108,14 @@ def bench_model(model_name: str, kinds: Sequence[str], args, device: torch.devic
 
             runners[kind] = run
     if runners:
-        samples = interleaved_samples(runners, device, runs=args.runs, warmup=args.warmup)
+        timings = latency_against_baseline(
+            runners, device, "none", runs=args.runs, warmup=args.warmup
+        )
         for row in rows:
-            mine = samples[row["attention"]]
-            row.update(summarize_ms(mine))
-            paired = paired_ratio(mine, samples["none"])
-            row["latency_ratio"] = paired["ratio_median"]
-            row["latency_ratio_iqr"] = [paired["ratio_q1"], paired["ratio_q3"]]
+            stats = timings[row["attention"]]
+            row.update(stats)
+            row["latency_ratio"] = stats["ratio_median"]
+            row["latency_ratio_iqr"] = [stats["ratio_q1"], stats["ratio_q3"]]
     base_row = rows[0]
     for row in rows:
         row["extra_params"] = row["params"] - base_row["params"]

@@ -11,7 +11,13 @@ import torch
 
 from .device import synchronize_device
 
-__all__ = ["interleaved_latency", "interleaved_samples", "paired_ratio", "summarize_ms"]
+__all__ = [
+    "interleaved_latency",
+    "interleaved_samples",
+    "latency_against_baseline",
+    "paired_ratio",
+    "summarize_ms",
+]
 
 
 def summarize_ms(samples: List[float]) -> Dict[str, float]:
@@ -90,3 +96,22 @@ def paired_ratio(samples: Sequence[float], baseline: Sequence[float]) -> Dict[st
     else:
         q1, q3 = ratios[0], ratios[-1]
     return {"ratio_median": statistics.median(ratios), "ratio_q1": q1, "ratio_q3": q3}
+
+
+def latency_against_baseline(
+    runners: Mapping[str, Callable[[], object]],
+    device: torch.device,
+    baseline: str,
+    runs: int = 30,
+    warmup: int = 5,
+    seed: int = 0,
+) -> Dict[str, Dict[str, float]]:
+    """Interleaved timing of every runner: :func:`summarize_ms` plus its :func:`paired_ratio`
+    to ``baseline`` (``ratio_median``, ``ratio_q1``, ``ratio_q3``; exactly 1 for the baseline)."""
+    if baseline not in runners:
+        raise KeyError(f"baseline {baseline!r} is not one of the runners {list(runners)}")
+    samples = interleaved_samples(runners, device, runs=runs, warmup=warmup, seed=seed)
+    return {
+        name: {**summarize_ms(values), **paired_ratio(values, samples[baseline])}
+        for name, values in samples.items()
+    }
