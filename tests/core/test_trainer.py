@@ -204,3 +204,13 @@ def test_cpu_training_uses_channels_last_unless_the_exp_says_no(tmp_path, wanted
     ]
     assert conv_weights
     assert all(p.is_contiguous(memory_format=torch.channels_last) == expected for p in conv_weights)
+
+
+def test_epochs_shorter_than_print_interval_still_log_their_losses(tmp_path):
+    # 12 images, batch 2: 6 iterations per epoch, fewer than print_interval
+    exp = make_exp(tmp_path, max_epoch=2, print_interval=10)
+    Trainer(exp, make_args("short")).train()
+    log = (tmp_path / "short" / "train_log.txt").read_text()
+    for epoch in (1, 2):
+        assert f"epoch: {epoch}/2, iter: 6/6" in log
+    assert "iter: 5/6" not in log  # other iterations follow print_interval as before

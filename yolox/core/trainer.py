@@ -305,7 +305,9 @@ class Trainer:
 
     def after_iter(self) -> None:
         step = self.progress_in_iter + 1
-        if (self.iter + 1) % self.exp.print_interval == 0:
+        # the last iteration of an epoch is logged too, so an epoch shorter than print_interval
+        # (a small dataset) still shows its losses
+        if (self.iter + 1) % self.exp.print_interval == 0 or self.iter + 1 == self.max_iter:
             self._log_progress(step)
         if (self.progress_in_iter + 1) % 10 == 0:
             size = self.exp.random_resize(
