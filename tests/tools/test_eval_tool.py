@@ -205,3 +205,38 @@ def test_eval_missing_checkpoint_exits_nonzero_with_one_line(tmp_path):
     lines = [line for line in proc.stderr.splitlines() if line.strip()]
     assert lines[-1] == f"eval: error: checkpoint not found: {missing}", proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def exported_onnx(coco_setup):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    import copy
+
+    from yolox.inference.export import export_onnx
+
+    path = coco_setup["root"] / "cam.onnx"
+    export_onnx(copy.deepcopy(coco_setup["model"]), path, test_size=(128, 128), simplify=False)
+    return path
+
+
+def test_eval_onnxruntime_backend_scores_the_exported_model(coco_setup, exported_onnx):
+    # batch 3 through a graph exported for batch 1: run image by image, same AP as PyTorch
+    argv = ["-f", str(coco_setup["exp"]), "--backend", "onnxruntime", "--onnx", str(exported_onnx)]
+    scores = _eval([*argv, "-b", "3", "--device", "cpu"])
+    assert scores["ap50_95"] == pytest.approx(coco_setup["ref"], abs=1e-3)
+
+
+def test_eval_onnxruntime_backend_rejects_a_graph_of_another_size(
+    coco_setup, exported_onnx, capsys
+):
+    from yolox.tools.eval import main
+
+    argv = ["-f", str(coco_setup["exp"]), "--backend", "onnxruntime", "--onnx", str(exported_onnx)]
+    assert main([*argv, "--tsize", "160", "--device", "cpu"]) == 2
+    assert "exported for 128x128 input but the exp evaluates at 160x160" in capsys.readouterr().err
+    missing = ["--backend", "onnxruntime", "--onnx", str(coco_setup["root"] / "nope.onnx")]
+    assert main(["-f", str(coco_setup["exp"]), *missing]) == 2
+    assert "needs an existing --onnx file" in capsys.readouterr().err
+    assert main(["--backend", "onnxruntime", "--onnx", str(exported_onnx)]) == 2
+    assert "needs the dataset's experiment" in capsys.readouterr().err

@@ -12,7 +12,7 @@ from .loading import (
     load_model,
     resolve_checkpoint_path,
 )
-from .onnx_predictor import OnnxPredictor
+from .onnx_predictor import OnnxModel, OnnxPredictor
 from .predictor import Predictor, letterbox, read_image
 from .visualize import class_color, draw_detections
 
@@ -20,6 +20,7 @@ __all__ = [
     "Detections",
     "LoadedModel",
     "ModelMismatchError",
+    "OnnxModel",
     "OnnxPredictor",
     "Predictor",
     "class_color",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any, Callable, Optional, Sequence, Tuple
 
@@ -11,7 +12,14 @@ from loguru import logger
 from yolox.exp import ExpError, get_exp
 from yolox.utils.checkpoint import CheckpointError
 
-__all__ = ["UsageError", "add_model_args", "build_exp", "parse_tsize", "run_cli"]
+__all__ = [
+    "UsageError",
+    "add_model_args",
+    "build_exp",
+    "parse_tsize",
+    "require_onnx_file",
+    "run_cli",
+]
 
 
 class UsageError(RuntimeError):
@@ -43,6 +51,13 @@ def build_exp(args: argparse.Namespace, opts: Sequence[str] = ()) -> Optional[An
     if getattr(args, "experiment_name", None):
         exp.exp_name = args.experiment_name
     return exp
+
+
+def require_onnx_file(path: Optional[str]) -> str:
+    """``--onnx`` for ``--backend onnxruntime``: it must name an existing file."""
+    if not path or not os.path.isfile(path):
+        raise UsageError(f"--backend onnxruntime needs an existing --onnx file (got {path!r})")
+    return path
 
 
 def parse_tsize(values: Optional[Sequence[int]]) -> Optional[Tuple[int, int]]:

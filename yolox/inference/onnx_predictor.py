@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 
 import numpy as np
 import torch
+from torch import nn
 
 from yolox.utils.boxes import postprocess
 
@@ -20,7 +21,7 @@ from .decode import decode_outputs
 from .detections import Detections, detections_from_postprocess
 from .predictor import ImageLike, letterbox, read_image
 
-__all__ = ["OnnxPredictor", "read_onnx_metadata"]
+__all__ = ["OnnxModel", "OnnxPredictor", "read_onnx_metadata"]
 
 
 def read_onnx_metadata(session: Any) -> Dict[str, Any]:
@@ -59,6 +60,10 @@ class OnnxPredictor:
         self.input_name = self.session.get_inputs()[0].name
         shape = self.session.get_inputs()[0].shape
         static = tuple(shape[2:]) if all(isinstance(s, int) for s in shape[2:]) else None
+        #: (H, W) the graph was exported for, or None when it takes any size
+        self.static_size = static
+        #: batch size the graph was exported for, or None when it is dynamic
+        self.static_batch = shape[0] if isinstance(shape[0], int) else None
         size = test_size or static or meta.get("test_size") or (640, 640)
         self.test_size = (int(size[0]), int(size[1]))
         self.decoded = bool(meta.get("decode_in_inference", False)) if decoded is None else decoded
@@ -86,3 +91,38 @@ class OnnxPredictor:
         return detections_from_postprocess(
             None if rows is None else rows.numpy(), ratio, array.shape[:2], self.class_names
         )
+
+
+class OnnxModel(nn.Module):
+    """An ONNX file behind the ``model(images) -> decoded [B, N, 5 + C]`` interface of the
+    evaluators, so ``tools/eval.py --backend onnxruntime`` scores the exported model itself.
+
+    A graph exported for batch 1 is run image by image. No parameters: it runs on the CPU (or
+    the ONNX Runtime providers given), whatever device the images come from.
+    """
+
+    def __init__(
+        self, onnx_path: Union[str, os.PathLike], providers: Optional[List[str]] = None
+    ) -> None:
+        super().__init__()
+        self.runner = OnnxPredictor(onnx_path, providers=providers)
+
+    @property
+    def num_classes(self) -> int:
+        return self.runner.num_classes
+
+    @property
+    def static_size(self) -> Optional[tuple]:
+        return self.runner.static_size
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        batch = images.detach().to("cpu", torch.float32).numpy()
+        expected = self.runner.static_batch
+        if expected is None or expected == batch.shape[0]:
+            return torch.from_numpy(self.runner.forward(batch))
+        if expected != 1:
+            raise ValueError(
+                f"the ONNX graph takes batches of exactly {expected} images, got {batch.shape[0]}: "
+                f"use a batch size of {expected}, or export with --dynamic"
+            )
+        return torch.from_numpy(np.concatenate([self.runner.forward(b[None]) for b in batch]))

@@ -22,7 +22,14 @@ from typing import Any, List, Optional, Sequence
 import cv2
 from loguru import logger
 
-from yolox.inference.cli import UsageError, add_model_args, build_exp, parse_tsize, run_cli
+from yolox.inference.cli import (
+    UsageError,
+    add_model_args,
+    build_exp,
+    parse_tsize,
+    require_onnx_file,
+    run_cli,
+)
 from yolox.inference.loading import resolve_checkpoint_path
 from yolox.inference.visualize import draw_detections
 
@@ -86,10 +93,7 @@ def build_predictor(args: argparse.Namespace, exp: Optional[Any]):
     if args.backend == "onnxruntime":
         from yolox.inference.onnx_predictor import OnnxPredictor
 
-        if not args.onnx or not os.path.isfile(args.onnx):
-            raise UsageError(
-                f"--backend onnxruntime needs an existing --onnx file (got {args.onnx!r})"
-            )
+        require_onnx_file(args.onnx)
         names = tuple(exp.class_names) if exp is not None else None
         return OnnxPredictor(
             args.onnx, class_names=names, test_size=tsize, conf=args.conf, nms=args.nms

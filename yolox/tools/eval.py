@@ -5,6 +5,7 @@ Examples::
     python tools/eval.py -f exps/yolox_nano_cam.py -c ckpt.pth -b 16 --device cpu
     python tools/eval.py -n yolox-s -c yolox_s.pth --conf 0.001 --fuse
     python tools/eval.py -c ckpt.pth --format voc --data-dir datasets/VOCdevkit
+    python tools/eval.py -f exps/yolox_nano_cam.py --backend onnxruntime --onnx model.onnx -b 1
 
 The model (size, classes, class names, attention) is rebuilt from the checkpoint when it
 carries its configuration, so its exp file is not needed for the model. The *dataset* still
@@ -12,7 +13,8 @@ comes from an exp: ``-f``/``-n`` (checked against the checkpoint; a disagreement
 listing the differing fields), or, without one, a default exp that takes its model fields from
 the checkpoint and its data from ``--format``/``--data-dir`` (plus ``KEY VALUE`` overrides, e.g.
 ``val_ann instances_val.json val_name images``). Official releases (no configuration inside)
-need ``-f``/``-n``.
+need ``-f``/``-n``. ``--backend onnxruntime --onnx FILE`` scores an exported ONNX model
+instead (with ``-f``/``-n`` for the dataset), to check that export kept the accuracy.
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ from typing import Any, Optional, Sequence
 import torch
 from loguru import logger
 
-from yolox.inference.cli import UsageError, add_model_args, build_exp, parse_tsize, run_cli
+from yolox.inference.cli import (
+    UsageError,
+    add_model_args,
+    build_exp,
+    parse_tsize,
+    require_onnx_file,
+    run_cli,
+)
 from yolox.inference.fast import optimize_for_inference
 from yolox.inference.loading import load_model, resolve_checkpoint_path
 from yolox.utils.checkpoint import load_checkpoint
@@ -65,6 +74,13 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--fast", action="store_true", help="fast path: fuse, SPPF pooling, channels-last"
     )
+    parser.add_argument(
+        "--backend",
+        choices=["torch", "onnxruntime"],
+        default="torch",
+        help="run the PyTorch checkpoint (default) or an exported ONNX model (--onnx)",
+    )
+    parser.add_argument("--onnx", default=None, help="ONNX file for --backend onnxruntime")
     parser.add_argument("--trt", action="store_true", help="TensorRT (not supported here)")
     parser.add_argument(
         "--test", action="store_true", help="test-dev: write detections json, no scoring"
@@ -155,6 +171,48 @@ def prepare_exp(args: argparse.Namespace) -> Any:
     return exp
 
 
+def _torch_model(exp: Any, args: argparse.Namespace, device: torch.device) -> torch.nn.Module:
+    """The checkpoint's model on ``device``, fused or on the fast path when asked."""
+    from yolox.utils.dist import get_rank
+
+    loaded = load_model(resolve_checkpoint_path(args.ckpt, exp), exp=exp, device=device)
+    model = loaded.model
+    if get_rank() == 0:
+        logger.info(
+            f"model from the {loaded.config_source}: {loaded.config.name}, attention={loaded.config.attention}"
+        )
+        logger.info(get_model_info(model, exp.test_size))
+    if args.fast:
+        return optimize_for_inference(model)
+    if args.fuse:
+        fuse_model(model)
+    return model
+
+
+def _onnx_model(exp: Any, args: argparse.Namespace) -> torch.nn.Module:
+    """The ``--onnx`` file as an evaluator model, checked against the exp's classes and size."""
+    from yolox.inference.onnx_predictor import OnnxModel
+
+    require_onnx_file(args.onnx)
+    ignored = [flag for flag in ("fuse", "fast", "fp16") if getattr(args, flag)]
+    if ignored:
+        logger.warning(f"--{', --'.join(ignored)} ignored: the ONNX graph is run as exported")
+    model = OnnxModel(args.onnx)
+    if model.num_classes != exp.num_classes:
+        raise UsageError(
+            f"{args.onnx} predicts {model.num_classes} classes but the exp has {exp.num_classes}"
+        )
+    size = tuple(int(s) for s in exp.test_size)
+    if model.static_size is not None and tuple(model.static_size) != size:
+        raise UsageError(
+            f"{args.onnx} was exported for {model.static_size[0]}x{model.static_size[1]} input "
+            f"but the exp evaluates at {size[0]}x{size[1]}: pass --tsize "
+            f"{model.static_size[0]} {model.static_size[1]} or re-export with --dynamic"
+        )
+    logger.info(f"evaluating the ONNX model {args.onnx} with ONNX Runtime (CPU)")
+    return model
+
+
 def evaluate(exp: Any, args: argparse.Namespace, num_processes: int) -> dict:
     """Load the model, build the evaluator, run it; returns the scores (rank 0 logs them)."""
     from yolox.utils.dist import get_rank
@@ -166,18 +224,10 @@ def evaluate(exp: Any, args: argparse.Namespace, num_processes: int) -> dict:
     device = select_device(args.device)
     if is_distributed and device.type == "cuda":
         device = torch.device("cuda", torch.cuda.current_device())
-    ckpt = resolve_checkpoint_path(args.ckpt, exp)
-    loaded = load_model(ckpt, exp=exp, device=device)
-    model = loaded.model
-    if get_rank() == 0:
-        logger.info(
-            f"model from the {loaded.config_source}: {loaded.config.name}, attention={loaded.config.attention}"
-        )
-        logger.info(get_model_info(model, exp.test_size))
-    if args.fast:
-        model = optimize_for_inference(model)
-    elif args.fuse:
-        fuse_model(model)
+    if args.backend == "onnxruntime":
+        model, device = _onnx_model(exp, args), torch.device("cpu")
+    else:
+        model = _torch_model(exp, args, device)
     half = args.fp16 and device.type == "cuda"
     if args.fp16 and not half:
         logger.warning("--fp16 ignored: half precision is only used on CUDA")
@@ -219,10 +269,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     def body() -> int:
         if args.trt:
             raise UsageError("--trt is not supported; evaluate the PyTorch checkpoint")
+        if args.backend == "onnxruntime" and args.exp_file is None and args.name is None:
+            raise UsageError("--backend onnxruntime needs the dataset's experiment: -f or -n")
         exp = prepare_exp(args)
         num_processes = args.devices if args.devices is not None else 1
         if num_processes < 1:
             raise UsageError(f"-d/--devices must be >= 1, got {num_processes}")
+        if args.backend == "onnxruntime" and num_processes * args.num_machines > 1:
+            raise UsageError("--backend onnxruntime evaluates in one process; drop -d")
         if num_processes * args.num_machines > 1:
             from yolox.core.launch import launch
 
