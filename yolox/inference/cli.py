@@ -15,6 +15,7 @@ from yolox.utils.checkpoint import CheckpointError
 __all__ = [
     "UsageError",
     "add_model_args",
+    "add_runtime_args",
     "build_exp",
     "parse_tsize",
     "require_onnx_file",
@@ -51,6 +52,24 @@ def build_exp(args: argparse.Namespace, opts: Sequence[str] = ()) -> Optional[An
     if getattr(args, "experiment_name", None):
         exp.exp_name = args.experiment_name
     return exp
+
+
+def add_runtime_args(parser: argparse.ArgumentParser, fuse_help: str = "fuse conv and bn") -> None:
+    """How eval and demo run the model: precision, preprocessing, fast path, backend."""
+    parser.add_argument("--fp16", action="store_true", help="half precision (CUDA only)")
+    parser.add_argument("--legacy", action="store_true", help="old normalised-RGB preprocessing")
+    parser.add_argument("--fuse", action="store_true", help=fuse_help)
+    parser.add_argument(
+        "--fast", action="store_true", help="fast path: fuse, SPPF pooling, channels-last"
+    )
+    parser.add_argument(
+        "--backend",
+        choices=["torch", "onnxruntime"],
+        default="torch",
+        help="run the PyTorch checkpoint (default) or an exported ONNX model (--onnx)",
+    )
+    parser.add_argument("--onnx", default=None, help="ONNX file for --backend onnxruntime")
+    parser.add_argument("--trt", action="store_true", help="TensorRT (not supported here)")
 
 
 def require_onnx_file(path: Optional[str]) -> str:

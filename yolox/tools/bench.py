@@ -112,10 +112,10 @@ def bench_model(model_name: str, kinds: Sequence[str], args, device: torch.devic
             runners, device, "none", runs=args.runs, warmup=args.warmup
         )
         for row in rows:
-            stats = timings[row["attention"]]
+            stats = dict(timings[row["attention"]])
+            row["latency_ratio"] = stats.pop("ratio_median")
+            row["latency_ratio_iqr"] = [stats.pop("ratio_q1"), stats.pop("ratio_q3")]
             row.update(stats)
-            row["latency_ratio"] = stats["ratio_median"]
-            row["latency_ratio_iqr"] = [stats["ratio_q1"], stats["ratio_q3"]]
     base_row = rows[0]
     for row in rows:
         row["extra_params"] = row["params"] - base_row["params"]

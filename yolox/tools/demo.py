@@ -25,6 +25,7 @@ from loguru import logger
 from yolox.inference.cli import (
     UsageError,
     add_model_args,
+    add_runtime_args,
     build_exp,
     parse_tsize,
     require_onnx_file,
@@ -60,18 +61,10 @@ def make_parser() -> argparse.ArgumentParser:
         nargs="+",
         help="test size H [W] (default: exp's, else 640)",
     )
-    parser.add_argument("--fp16", action="store_true", help="half precision (CUDA only)")
-    parser.add_argument("--legacy", action="store_true", help="old normalised-RGB preprocessing")
-    parser.add_argument("--fuse", action="store_true", help="fuse conv and bn")
-    parser.add_argument(
-        "--fast", action="store_true", help="fast path: fuse, SPPF pooling, channels-last"
-    )
+    add_runtime_args(parser)
     parser.add_argument(
         "--compile", action="store_true", help="also torch.compile (slow first frame)"
     )
-    parser.add_argument("--trt", action="store_true", help="TensorRT (not supported here)")
-    parser.add_argument("--backend", choices=["torch", "onnxruntime"], default="torch")
-    parser.add_argument("--onnx", default=None, help="ONNX file for --backend onnxruntime")
     return parser
 
 

@@ -29,6 +29,7 @@ from loguru import logger
 from yolox.inference.cli import (
     UsageError,
     add_model_args,
+    add_runtime_args,
     build_exp,
     parse_tsize,
     require_onnx_file,
@@ -68,20 +69,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--tsize", default=None, type=int, nargs="+", help="test size H [W]")
     parser.add_argument("--seed", default=None, type=int, help="random seed")
-    parser.add_argument("--fp16", action="store_true", help="half precision (CUDA only)")
-    parser.add_argument("--legacy", action="store_true", help="old normalised-RGB preprocessing")
-    parser.add_argument("--fuse", action="store_true", help="fuse conv and bn before evaluating")
-    parser.add_argument(
-        "--fast", action="store_true", help="fast path: fuse, SPPF pooling, channels-last"
-    )
-    parser.add_argument(
-        "--backend",
-        choices=["torch", "onnxruntime"],
-        default="torch",
-        help="run the PyTorch checkpoint (default) or an exported ONNX model (--onnx)",
-    )
-    parser.add_argument("--onnx", default=None, help="ONNX file for --backend onnxruntime")
-    parser.add_argument("--trt", action="store_true", help="TensorRT (not supported here)")
+    add_runtime_args(parser, fuse_help="fuse conv and bn before evaluating")
     parser.add_argument(
         "--test", action="store_true", help="test-dev: write detections json, no scoring"
     )
