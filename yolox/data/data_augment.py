@@ -12,7 +12,7 @@ from typing import Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from yolox.utils.boxes import xyxy2cxcywh
+from yolox.utils.boxes import letterbox_ratio, xyxy2cxcywh
 
 __all__ = [
     "augment_hsv",
@@ -143,7 +143,7 @@ def preproc(
     """Letterbox: resize by r = min(H/h, W/w) at the top-left of a 114-grey canvas; to CHW float32."""
     height, width = img.shape[:2]
     canvas = np.full((int(input_size[0]), int(input_size[1]), 3), 114, dtype=np.uint8)
-    r = min(input_size[0] / height, input_size[1] / width)
+    r = letterbox_ratio(input_size, height, width)
     new_w, new_h = int(width * r), int(height * r)
     resized = cv2.resize(img, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
     canvas[:new_h, :new_w] = resized.reshape(new_h, new_w, -1)[:, :, :3]

@@ -9,13 +9,7 @@ from .coco_scoring import (
     coco_eval_detections,
     format_coco_stats,
 )
-from .inference import (
-    ImageDetections,
-    InferenceTiming,
-    gather_detections,
-    model_device,
-    run_inference,
-)
+from .inference import InferenceTiming, gather_detections, run_inference
 from .voc_eval import (
     VOC_IOU_THRESHOLDS,
     VOCAnnotations,
@@ -31,7 +25,6 @@ __all__ = [
     "COCOEvaluator",
     "COCOEvalResult",
     "COCO_STAT_NAMES",
-    "ImageDetections",
     "InferenceTiming",
     "VOCAnnotations",
     "VOCDetections",
@@ -45,7 +38,6 @@ __all__ = [
     "format_coco_stats",
     "format_voc_result",
     "gather_detections",
-    "model_device",
     "resolve_dataset_index",
     "resolve_voc_metric",
     "run_inference",

@@ -8,9 +8,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from yolox.utils.detections import Detections
 from yolox.utils.dist import broadcast_object, is_main_process, synchronize
 
-from .inference import ImageDetections, InferenceTiming, gather_detections, run_inference
+from .inference import InferenceTiming, gather_detections, run_inference
 
 __all__ = ["DetectionEvaluator", "Summary"]
 
@@ -36,10 +37,10 @@ class DetectionEvaluator:
         self.nmsthre = nmsthre
         self.num_classes = num_classes
 
-    def _per_image(self, results: List[ImageDetections]) -> Dict[Any, ImageDetections]:
+    def _per_image(self, results: List[Detections]) -> Dict[Any, Detections]:
         raise NotImplementedError
 
-    def _score(self, per_image: Dict[Any, ImageDetections], timing: InferenceTiming) -> Summary:
+    def _score(self, per_image: Dict[Any, Detections], timing: InferenceTiming) -> Summary:
         raise NotImplementedError
 
     def evaluate(
@@ -76,7 +77,7 @@ class DetectionEvaluator:
             synchronize()
         if return_outputs:
             outputs = {
-                key: {"bboxes": r.boxes, "scores": r.scores, "categories": r.labels}
+                key: {"bboxes": r.boxes, "scores": r.scores, "categories": r.class_ids}
                 for key, r in per_image.items()
             }
             return summary, outputs

@@ -11,9 +11,11 @@ import numpy as np
 import torch
 from loguru import logger
 
+from yolox.utils.detections import Detections
+
 from .base import DetectionEvaluator, Summary
 from .coco_scoring import as_backend_gt, coco_eval_detections
-from .inference import ImageDetections, InferenceTiming
+from .inference import InferenceTiming
 
 __all__ = ["COCOEvaluator", "detections_to_coco_json"]
 
@@ -28,7 +30,7 @@ def _json_id(image_id: Any) -> Any:
 
 
 def detections_to_coco_json(
-    results: Sequence[ImageDetections], class_ids: Sequence[int]
+    results: Sequence[Detections], class_ids: Sequence[int]
 ) -> List[Dict[str, Any]]:
     """COCO result dicts (xywh boxes in original pixels, original category ids) from detections."""
     out: List[Dict[str, Any]] = []
@@ -38,7 +40,7 @@ def detections_to_coco_json(
         xywh = res.boxes.astype(np.float64).copy()
         xywh[:, 2:] -= xywh[:, :2]
         image_id = _json_id(res.image_id)
-        for box, score, label in zip(xywh.tolist(), res.scores.tolist(), res.labels.tolist()):
+        for box, score, label in zip(xywh.tolist(), res.scores.tolist(), res.class_ids.tolist()):
             out.append(
                 {
                     "image_id": image_id,
@@ -81,14 +83,14 @@ class COCOEvaluator(DetectionEvaluator):
         self.backend = backend
         self._gt_cache: Optional[Tuple[Any, Any]] = None  # (dataset.coco, backend ground truth)
 
-    def _per_image(self, results: List[ImageDetections]) -> Dict[Any, ImageDetections]:
+    def _per_image(self, results: List[Detections]) -> Dict[Any, Detections]:
         """One entry per image id: a distributed sampler pads ranks with repeated images."""
-        per_image: Dict[Any, ImageDetections] = {}
+        per_image: Dict[Any, Detections] = {}
         for res in results:
             per_image.setdefault(_json_id(res.image_id), res)
         return per_image
 
-    def _score(self, per_image: Dict[Any, ImageDetections], timing: InferenceTiming) -> Summary:
+    def _score(self, per_image: Dict[Any, Detections], timing: InferenceTiming) -> Summary:
         dataset = self.dataloader.dataset
         data_list = detections_to_coco_json(list(per_image.values()), dataset.class_ids)
         json_path = self.output_json

@@ -1,8 +1,8 @@
 """The inference pass shared by the COCO and VOC evaluators.
 
 Runs the model over an evaluation loader, applies ``postprocess`` (score filter + NMS), and maps
-every box back to the original image: the loader letterboxes with ``r = min(H / h, W / w)`` at
-the top-left corner, so dividing by ``r`` undoes it.
+every box back to the original image (``yolox.utils.detections``): the loader letterboxes with
+``r = letterbox_ratio(...)`` at the top-left corner, so dividing by ``r`` undoes it.
 """
 
 from __future__ import annotations
@@ -17,26 +17,12 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from yolox.utils.boxes import postprocess
+from yolox.utils.boxes import letterbox_ratio, postprocess
+from yolox.utils.detections import Detections, detections_from_postprocess
+from yolox.utils.device import model_device
 from yolox.utils.dist import gather, is_main_process, time_synchronized
 
-__all__ = [
-    "ImageDetections",
-    "InferenceTiming",
-    "gather_detections",
-    "run_inference",
-    "model_device",
-]
-
-
-@dataclass
-class ImageDetections:
-    """Detections of one image in original pixels: boxes [n,4] xyxy, scores [n], labels [n]."""
-
-    image_id: Any
-    boxes: np.ndarray
-    scores: np.ndarray
-    labels: np.ndarray
+__all__ = ["InferenceTiming", "gather_detections", "run_inference"]
 
 
 @dataclass
@@ -56,15 +42,6 @@ class InferenceTiming:
             f"Average forward time: {fwd:.2f} ms, Average NMS time: {nms:.2f} ms, "
             f"Average inference time: {fwd + nms:.2f} ms ({self.num_images} images)"
         )
-
-
-def model_device(model: nn.Module) -> torch.device:
-    """The device of the model's first parameter (or buffer); CPU for a parameterless model."""
-    for tensor in model.parameters():
-        return tensor.device
-    for tensor in model.buffers():
-        return tensor.device
-    return torch.device("cpu")
 
 
 def _model_dtype(model: nn.Module) -> Optional[torch.dtype]:
@@ -133,7 +110,7 @@ def run_inference(
     decoder: Optional[Callable[..., torch.Tensor]] = None,
     test_size: Optional[Sequence[int]] = None,
     desc: str = "eval",
-) -> Tuple[List[ImageDetections], InferenceTiming]:
+) -> Tuple[List[Detections], InferenceTiming]:
     """Detections of every image the loader yields (on this rank), in original-image pixels.
 
     ``img_size`` (or ``test_size`` if given) is the (H, W) the loader letterboxed to. Inference runs
@@ -143,7 +120,7 @@ def run_inference(
     size = tuple(int(s) for s in (test_size if test_size is not None else img_size))
     device = model_device(model)
     timing = InferenceTiming()
-    results: List[ImageDetections] = []
+    results: List[Detections] = []
     warned_shape = False
     iterator = dataloader
     if is_main_process():
@@ -181,28 +158,18 @@ def run_inference(
                     f"loader gave {len(id_list)} ids for a batch of {imgs.shape[0]} images"
                 )
             for det, h, w, image_id in zip(detections, heights, widths, id_list):
-                if det is None or det.shape[0] == 0:
-                    empty = np.zeros((0, 4), np.float64)
-                    results.append(
-                        ImageDetections(image_id, empty, np.zeros(0), np.zeros(0, np.int64))
-                    )
-                    continue
-                det = det.detach().to("cpu", torch.float64).numpy()
-                ratio = min(size[0] / h, size[1] / w)
+                rows = None if det is None else det.detach().to("cpu", torch.float64).numpy()
                 results.append(
-                    ImageDetections(
-                        image_id,
-                        det[:, :4] / ratio,
-                        det[:, 4] * det[:, 5],
-                        det[:, 6].astype(np.int64),
+                    detections_from_postprocess(
+                        rows, letterbox_ratio(size, h, w), (h, w), clip=False, image_id=image_id
                     )
                 )
     return results, timing
 
 
 def gather_detections(
-    results: List[ImageDetections], timing: InferenceTiming
-) -> Tuple[List[ImageDetections], InferenceTiming]:
+    results: List[Detections], timing: InferenceTiming
+) -> Tuple[List[Detections], InferenceTiming]:
     """All ranks' detections (rank order) and summed timings on rank 0; other ranks get theirs back."""
     gathered = gather((results, timing), dst=0)
     if not is_main_process():

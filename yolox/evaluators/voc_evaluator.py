@@ -11,8 +11,10 @@ import torch
 from loguru import logger
 from tabulate import tabulate
 
+from yolox.utils.detections import Detections
+
 from .base import DetectionEvaluator, Summary
-from .inference import ImageDetections, InferenceTiming
+from .inference import InferenceTiming
 from .voc_eval import VOCAnnotations, VOCDetections, VOCEvalResult, resolve_voc_metric, voc_evaluate
 
 __all__ = ["VOCEvaluator", "format_voc_result", "resolve_dataset_index"]
@@ -84,25 +86,25 @@ class VOCEvaluator(DetectionEvaluator):
         self.metric = resolve_voc_metric(metric, use_07_metric)
         self.last_result: Optional[VOCEvalResult] = None
 
-    def _per_image(self, results: List[ImageDetections]) -> Dict[int, ImageDetections]:
+    def _per_image(self, results: List[Detections]) -> Dict[int, Detections]:
         """Results keyed by dataset index (loaders yield indices or image ids; both resolve)."""
         dataset = self.dataloader.dataset
         lookup = {
             (tuple(k) if isinstance(k, list) else k): i
             for i, k in enumerate(getattr(dataset, "ids", []))
         }
-        by_index: Dict[int, ImageDetections] = {}
+        by_index: Dict[int, Detections] = {}
         for res in results:
             by_index.setdefault(resolve_dataset_index(dataset, res.image_id, lookup), res)
         return by_index
 
-    def _score(self, by_index: Dict[int, ImageDetections], timing: InferenceTiming) -> Summary:
+    def _score(self, by_index: Dict[int, Detections], timing: InferenceTiming) -> Summary:
         dataset = self.dataloader.dataset
         annotations = VOCAnnotations.from_per_image(
             [dataset.annotation_for_eval(i) for i in range(len(dataset))]
         )
         detections = VOCDetections.from_per_image(
-            [(i, r.boxes, r.scores, r.labels) for i, r in sorted(by_index.items())]
+            [(i, r.boxes, r.scores, r.class_ids) for i, r in sorted(by_index.items())]
         )
         if len(detections) == 0:
             warnings.warn("no detections to score: every class AP is 0", stacklevel=2)

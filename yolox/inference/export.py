@@ -20,6 +20,8 @@ import torch
 from loguru import logger
 from torch import nn
 
+from yolox.utils.device import model_device
+
 __all__ = ["DEFAULT_OPSET", "export_onnx", "export_torchscript", "export_metadata"]
 
 DEFAULT_OPSET = 11
@@ -101,7 +103,7 @@ def export_onnx(
             f"{tuple(test_size)}; other sizes need the raw export plus yolox.inference.decode_outputs"
         )
     model = _prepare(model, decode_in_inference)
-    device = next(model.parameters()).device
+    device = model_device(model)
     dummy = torch.zeros(batch_size, 3, int(test_size[0]), int(test_size[1]), device=device)
     chosen = DEFAULT_OPSET if opset is None else int(opset)
     while True:
@@ -153,7 +155,7 @@ def export_torchscript(
 ) -> str:
     """Trace the model and save it; metadata goes in the archive's ``extra/yolox.json``."""
     model = _prepare(model, decode_in_inference)
-    device = next(model.parameters()).device
+    device = model_device(model)
     dummy = torch.zeros(batch_size, 3, int(test_size[0]), int(test_size[1]), device=device)
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")

@@ -37,6 +37,7 @@ import torch
 from torch import nn
 
 from yolox.models.network_blocks import SPPBottleneck
+from yolox.utils.device import model_device
 from yolox.utils.model_utils import fuse_model
 
 __all__ = [
@@ -117,11 +118,6 @@ def to_channels_last(model: nn.Module) -> nn.Module:
     return model
 
 
-def _model_device(model: nn.Module) -> torch.device:
-    param = next(model.parameters(), None)
-    return param.device if param is not None else torch.device("cpu")
-
-
 def optimize_for_inference(
     model: nn.Module,
     *,
@@ -147,7 +143,7 @@ def optimize_for_inference(
         fuse_model(model)
     chain_spp_pools(model)
     if channels_last == "auto":
-        channels_last = _model_device(model).type == "cpu"
+        channels_last = model_device(model).type == "cpu"
     if channels_last:
         to_channels_last(model)
     if compile:

@@ -16,9 +16,9 @@ import torch
 from torch import nn
 
 from yolox.utils.boxes import postprocess
+from yolox.utils.detections import Detections, detections_from_postprocess
 
 from .decode import decode_outputs
-from .detections import Detections, detections_from_postprocess
 from .predictor import ImageLike, letterbox, read_image
 
 __all__ = ["OnnxModel", "OnnxPredictor", "read_onnx_metadata"]

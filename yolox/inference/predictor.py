@@ -1,7 +1,7 @@
 """``Predictor``: one call from a BGR image to detections in the image's own pixels.
 
 Preprocessing is the evaluation letterbox (``yolox.data.ValTransform``): resize by
-``r = min(H / h, W / w)`` at the top-left of a 114-grey canvas, BGR, float, no normalisation,
+``r = letterbox_ratio(...) = min(H / h, W / w)`` at the top-left of a 114-grey canvas, BGR, float, no normalisation,
 so predictions match what ``tools/eval.py`` scores.
 """
 
@@ -17,11 +17,11 @@ from loguru import logger
 from torch import nn
 
 from yolox.data import ValTransform
-from yolox.utils.boxes import postprocess
+from yolox.utils.boxes import letterbox_ratio, postprocess
+from yolox.utils.detections import Detections, detections_from_postprocess
 from yolox.utils.device import select_device
 from yolox.utils.model_utils import fuse_model
 
-from .detections import Detections, detections_from_postprocess
 from .fast import optimize_for_inference
 from .loading import class_names_for, load_model
 
@@ -47,7 +47,7 @@ def letterbox(
     if image_bgr.ndim != 3 or image_bgr.shape[2] < 3:
         raise ValueError(f"expected an H x W x 3 BGR image, got shape {image_bgr.shape}")
     chw, _ = ValTransform(legacy=legacy)(image_bgr, None, tuple(test_size))
-    ratio = min(test_size[0] / image_bgr.shape[0], test_size[1] / image_bgr.shape[1])
+    ratio = letterbox_ratio(test_size, image_bgr.shape[0], image_bgr.shape[1])
     return chw, ratio
 
 

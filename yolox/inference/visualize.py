@@ -8,7 +8,7 @@ from typing import Optional, Tuple
 import cv2
 import numpy as np
 
-from .detections import Detections
+from yolox.utils.detections import Detections
 
 __all__ = ["class_color", "draw_detections"]
 

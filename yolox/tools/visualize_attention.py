@@ -24,6 +24,7 @@ from yolox.inference.attention_maps import AttentionMap, attention_modules, capt
 from yolox.inference.cli import UsageError, add_model_args, build_exp, parse_tsize, run_cli
 from yolox.inference.loading import load_model, resolve_checkpoint_path
 from yolox.inference.predictor import letterbox
+from yolox.utils.device import model_device
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -124,7 +125,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise UsageError(f"cannot read image {args.path}")
         tsize = parse_tsize(args.tsize) or (tuple(exp.test_size) if exp is not None else (640, 640))
         chw, ratio = letterbox(image, tsize)
-        device = next(loaded.model.parameters()).device
+        device = model_device(loaded.model)
         maps = capture_attention_maps(loaded.model, torch.from_numpy(chw)[None].to(device))
         for path in save_maps(maps, image, ratio, tsize, args.output_dir, args.alpha):
             print(f"saved {path}")

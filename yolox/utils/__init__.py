@@ -3,9 +3,18 @@
 The names official YOLOX users reach for (``from yolox.utils import postprocess``) are here.
 """
 
-from .boxes import adjust_box_anns, bboxes_iou, cxcywh2xyxy, postprocess, xyxy2cxcywh, xyxy2xywh
+from .boxes import (
+    adjust_box_anns,
+    bboxes_iou,
+    cxcywh2xyxy,
+    letterbox_ratio,
+    postprocess,
+    xyxy2cxcywh,
+    xyxy2xywh,
+)
 from .checkpoint import CheckpointError, load_checkpoint, load_model_weights, save_checkpoint
-from .device import select_device
+from .detections import Detections, detections_from_postprocess
+from .device import model_device, select_device
 from .dist import get_local_rank, get_rank, get_world_size, is_main_process, synchronize
 from .ema import ModelEMA
 from .logger import setup_logger
@@ -17,6 +26,7 @@ __all__ = [
     "adjust_box_anns",
     "bboxes_iou",
     "cxcywh2xyxy",
+    "letterbox_ratio",
     "postprocess",
     "xyxy2cxcywh",
     "xyxy2xywh",
@@ -24,6 +34,9 @@ __all__ = [
     "load_checkpoint",
     "load_model_weights",
     "save_checkpoint",
+    "Detections",
+    "detections_from_postprocess",
+    "model_device",
     "select_device",
     "get_local_rank",
     "get_rank",

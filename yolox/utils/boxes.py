@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import List, Optional, Sequence
 
 import numpy as np
 import torch
@@ -15,7 +15,17 @@ __all__ = [
     "xyxy2xywh",
     "xyxy2cxcywh",
     "adjust_box_anns",
+    "letterbox_ratio",
 ]
+
+
+def letterbox_ratio(target_size: Sequence[float], height: float, width: float) -> float:
+    """Scale that fits a ``height`` x ``width`` image inside ``target_size`` = (H, W), aspect kept.
+
+    The evaluation letterbox resizes by this ratio and pads at the bottom/right, so dividing
+    letterboxed coordinates by it gives original pixels.
+    """
+    return min(target_size[0] / height, target_size[1] / width)
 
 
 def cxcywh2xyxy(boxes: torch.Tensor) -> torch.Tensor:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Optional, Union
 
 import torch
+from torch import nn
 
-__all__ = ["select_device", "device_type", "synchronize_device"]
+__all__ = ["select_device", "device_type", "model_device", "synchronize_device"]
 
 
 def select_device(name: Optional[Union[str, torch.device]] = None) -> torch.device:
@@ -38,3 +39,12 @@ def synchronize_device(device: Union[str, torch.device]) -> None:
     """Wait for queued kernels (for honest timings); a no-op on CPU."""
     if torch.device(device).type == "cuda":
         torch.cuda.synchronize(device)
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """The device of the model's first parameter (or buffer); CPU for a parameterless model."""
+    for tensor in model.parameters():
+        return tensor.device
+    for tensor in model.buffers():
+        return tensor.device
+    return torch.device("cpu")

@@ -12,6 +12,8 @@ import cv2
 import numpy as np
 from loguru import logger
 
+from yolox.utils.boxes import letterbox_ratio
+
 from ..data_augment import ValTransform
 from .datasets_wrapper import Dataset
 from .errors import DatasetError, Problem
@@ -80,11 +82,6 @@ def clean_boxes(
             )
         )
     return clipped, keep
-
-
-def resize_ratio(img_size: Sequence[int], height: int, width: int) -> float:
-    """Scale that makes an image fit inside img_size=(h, w) while keeping its aspect ratio."""
-    return min(img_size[0] / height, img_size[1] / width)
 
 
 class DetectionDataset(Dataset):
@@ -157,7 +154,7 @@ class DetectionDataset(Dataset):
     def _annotation(self, index: int) -> Tuple[np.ndarray, Tuple[int, int], Tuple[int, int], str]:
         """Official-style tuple: (target scaled to img_size, (h, w), (resized h, w), file name)."""
         rec = self.records[index]
-        r = resize_ratio(self.img_size, rec.height, rec.width)
+        r = letterbox_ratio(self.img_size, rec.height, rec.width)
         target = np.zeros((len(rec.boxes), 5), dtype=np.float32)
         target[:, :4] = rec.boxes * r
         target[:, 4] = rec.labels
@@ -201,7 +198,7 @@ class DetectionDataset(Dataset):
     def _decode_resized(self, index: int) -> Tuple[np.ndarray, int, int]:
         img = self.load_image(index)
         height, width = img.shape[:2]
-        r = resize_ratio(self.img_size, height, width)
+        r = letterbox_ratio(self.img_size, height, width)
         size = (max(int(width * r), 1), max(int(height * r), 1))
         return cv2.resize(img, size, interpolation=cv2.INTER_LINEAR).astype(np.uint8), height, width
 
