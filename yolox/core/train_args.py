@@ -23,7 +23,13 @@ def make_train_parser() -> argparse.ArgumentParser:
     parser.add_argument("-d", "--devices", default=None, type=int, help="processes per machine")
     parser.add_argument("-f", "--exp_file", default=None, type=str, help="experiment file")
     parser.add_argument("--resume", default=False, action="store_true", help="resume training")
-    parser.add_argument("-c", "--ckpt", default=None, type=str, help="checkpoint file")
+    parser.add_argument(
+        "-c",
+        "--ckpt",
+        default=None,
+        type=str,
+        help="checkpoint file, or a model name (yolox-s) for the official COCO weights",
+    )
     parser.add_argument(
         "-e", "--start_epoch", default=None, type=int, help="resume at this epoch (1-based)"
     )

@@ -12,6 +12,8 @@ from loguru import logger
 from yolox.exp import ExpError, get_exp
 from yolox.utils.checkpoint import CheckpointError
 
+from .pretrained import pretrained_name
+
 __all__ = [
     "UsageError",
     "add_model_args",
@@ -34,11 +36,23 @@ def add_model_args(parser: argparse.ArgumentParser, ckpt_help: str = "checkpoint
     parser.add_argument(
         "-f", "--exp_file", default=None, type=str, help="experiment description file"
     )
-    parser.add_argument("-c", "--ckpt", default=None, type=str, help=ckpt_help)
+    parser.add_argument(
+        "-c",
+        "--ckpt",
+        default=None,
+        type=str,
+        help=f"{ckpt_help}; a model name (yolox-s) fetches the official COCO weights",
+    )
 
 
 def build_exp(args: argparse.Namespace, opts: Sequence[str] = ()) -> Optional[Any]:
-    """The exp of ``-f``/``-n`` with ``opts`` merged, or None when neither was given."""
+    """The exp of ``-f``/``-n`` with ``opts`` merged, or None when neither was given.
+
+    ``-c yolox-s`` alone (a zoo name for the official weights) implies ``-n yolox-s``.
+    """
+    if args.exp_file is None and args.name is None and pretrained_name(args.ckpt):
+        args.name = pretrained_name(args.ckpt)
+        logger.info(f"-c {args.ckpt}: the official weights, with the {args.name} experiment")
     if args.exp_file is None and args.name is None:
         if opts:
             raise UsageError(f"options {list(opts)} need an experiment (-f or -n) to apply to")

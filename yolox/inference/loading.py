@@ -24,6 +24,8 @@ from yolox.models.yolo_pafpn import YOLOPAFPN
 from yolox.utils.checkpoint import CheckpointError, LoadReport, load_checkpoint, load_model_weights
 from yolox.utils.device import select_device
 
+from .pretrained import resolve_pretrained
+
 __all__ = [
     "ModelMismatchError",
     "LoadedModel",
@@ -115,9 +117,10 @@ def exp_model_config(exp: Any) -> ModelConfig:
 
 
 def resolve_checkpoint_path(ckpt: Optional[str], exp: Any = None) -> str:
-    """``ckpt`` or, like official YOLOX, ``<output_dir>/<exp_name>/best_ckpt.pth`` of the exp."""
+    """``ckpt``; a zoo name (``yolox-s``) means the official weights (downloaded once);
+    nothing means, like official YOLOX, ``<output_dir>/<exp_name>/best_ckpt.pth`` of the exp."""
     if ckpt:
-        return os.fspath(ckpt)
+        return resolve_pretrained(os.fspath(ckpt))
     if exp is None:
         raise CheckpointError("no checkpoint given: pass -c/--ckpt PATH")
     return os.path.join(exp.output_dir, exp.exp_name, "best_ckpt.pth")

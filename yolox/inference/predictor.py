@@ -24,6 +24,7 @@ from yolox.utils.model_utils import fuse_model
 
 from .fast import optimize_for_inference
 from .loading import class_names_for, load_model
+from .pretrained import pretrained_weights
 
 __all__ = ["Predictor", "letterbox", "read_image"]
 
@@ -121,6 +122,29 @@ class Predictor:
             test_size = getattr(exp, "test_size", None) or (640, 640)
         return cls(
             loaded.model, class_names_for(loaded, exp), test_size=test_size, device=device, **kwargs
+        )
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        name: str,
+        device: Union[str, torch.device, None] = "auto",
+        test_size: Optional[Sequence[int]] = None,
+        **kwargs: Any,
+    ) -> Predictor:
+        """The official COCO weights of zoo model ``name`` (``"yolox-s"``), downloaded once.
+
+        See :mod:`yolox.inference.pretrained` for the source, the cache and the checks; the
+        official exp of ``name`` supplies the test size and the 80 COCO class names.
+        """
+        from yolox.exp import get_exp
+
+        return cls.from_checkpoint(
+            pretrained_weights(name),
+            exp=get_exp(None, name),
+            device=device,
+            test_size=test_size,
+            **kwargs,
         )
 
     def preprocess(self, image_bgr: np.ndarray) -> Tuple[torch.Tensor, float]:

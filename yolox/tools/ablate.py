@@ -40,8 +40,8 @@ def make_parser() -> argparse.ArgumentParser:
         "-c",
         "--ckpt",
         default=None,
-        help="start every run from these weights (fine-tuning study; missing attention keys "
-        "keep their init, e.g. init=identity)",
+        help="start every run from these weights, or a model name (yolox-s) for the official "
+        "ones (fine-tuning study; missing attention keys keep their init, e.g. init=identity)",
     )
     parser.add_argument("--device", default=None, help="auto (default), cpu or cuda")
     parser.add_argument("--fp16", action="store_true", help="mixed precision training (CUDA)")
@@ -112,6 +112,7 @@ def _overrides(opts: Optional[Sequence[str]]) -> list:
 
 def _check_args(args: argparse.Namespace) -> None:
     from yolox.core.errors import UserInputError
+    from yolox.inference.pretrained import resolve_pretrained
 
     if not os.path.isfile(args.exp_file):
         raise UserInputError(f"experiment file not found: {args.exp_file}")
@@ -119,6 +120,7 @@ def _check_args(args: argparse.Namespace) -> None:
         raise UserInputError(f"--batch-size must be positive, got {args.batch_size}")
     if len(set(args.seeds)) != len(args.seeds):
         raise UserInputError(f"--seeds must be distinct, got {args.seeds}")
+    args.ckpt = resolve_pretrained(args.ckpt)  # --ckpt yolox-s: the official weights
     if args.ckpt is not None and not os.path.isfile(args.ckpt):
         raise UserInputError(f"--ckpt: checkpoint file not found: {args.ckpt}")
     if args.latency_runs <= 0 or args.latency_warmup < 0:

@@ -54,7 +54,10 @@ def check_args(args: argparse.Namespace, exp) -> None:
             f"--batch-size {args.batch_size} is not divisible by the {world} processes"
         )
     if args.ckpt is not None and not os.path.isfile(args.ckpt):
-        raise UserInputError(f"checkpoint not found: {args.ckpt}")
+        raise UserInputError(
+            f"checkpoint not found: {args.ckpt} (for the official weights give a model name, "
+            "e.g. -c yolox-s)"
+        )
     if args.resume and args.ckpt is None:
         latest = os.path.join(exp.output_dir, args.experiment_name, "latest_ckpt.pth")
         if not os.path.isfile(latest):
@@ -81,12 +84,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     from yolox.core.exit_codes import run_with_exit_codes
     from yolox.core.launch import default_num_devices, launch
+    from yolox.inference.pretrained import resolve_pretrained
     from yolox.utils.setup_env import configure_module, configure_nccl, configure_omp
 
     def body() -> None:
         exp = load_exp(args)
         if not args.experiment_name:
             args.experiment_name = exp.exp_name
+        args.ckpt = resolve_pretrained(args.ckpt)  # -c yolox-s: the official weights
         check_args(args, exp)
         configure_module()
         configure_omp()
