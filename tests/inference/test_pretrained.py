@@ -37,8 +37,10 @@ def release_file(fixtures: Path, model: str, path: Path, seed: int = 0) -> Path:
     gen = torch.Generator().manual_seed(seed)
     state = {}
     for name, shape, dtype in keys:
-        if DTYPES[dtype].is_floating_point:
-            state[name] = torch.randn(shape, generator=gen) * 0.01
+        if name.endswith("running_var"):  # a variance: positive
+            state[name] = torch.rand(shape, generator=gen) + 0.5
+        elif DTYPES[dtype].is_floating_point:
+            state[name] = torch.randn(shape, generator=gen) * 0.1
         else:
             state[name] = torch.zeros(shape, dtype=DTYPES[dtype])
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -218,3 +220,25 @@ def test_train_fine_tunes_from_a_zoo_name(release, tmp_path):
     assert cache_files(tmp_path) == ["yolox_nano.pth"]
     log = (tmp_path / "out" / "ft" / "train_log.txt").read_text()
     assert str(tmp_path / "cache" / "yolox_nano.pth") in log
+
+
+def test_identity_attention_exp_starts_from_the_official_outputs(release):
+    """The README recipe: an attention exp with init="identity" loads the official weights and,
+    before any step, predicts exactly what the official model predicts."""
+    from yolox.exp import get_exp
+    from yolox.utils.checkpoint import load_checkpoint, load_model_weights
+
+    weights = load_checkpoint(pretrained_weights("yolox-nano", progress=False))
+    baseline = get_exp(None, "yolox-nano").get_model()
+    assert load_model_weights(baseline, weights).exact
+    exp = get_exp(None, "yolox-nano")
+    exp.attention = {"type": "cam", "init": "identity"}
+    model = exp.get_model()
+    report = load_model_weights(model, weights)
+    assert report.missing and all(".attention." in key for key in report.missing)
+    assert not report.mismatched and not report.unexpected
+    images = torch.rand(2, 3, 64, 64, generator=torch.Generator().manual_seed(0)) * 255
+    with torch.no_grad():
+        expected = baseline.eval()(images)
+        got = model.eval()(images)
+    torch.testing.assert_close(got, expected, rtol=0, atol=0)
