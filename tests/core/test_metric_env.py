@@ -5,9 +5,10 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 import torch
 
-from yolox.utils.metric import AverageMeter, MeterBuffer, gpu_mem_usage
+from yolox.utils.metric import AverageMeter, MeterBuffer, gpu_mem_usage, mem_usage
 from yolox.utils.setup_env import get_rng_state, set_rng_state
 
 
@@ -25,9 +26,23 @@ def test_meters():
     assert buf["loss"].latest == 2.0
 
 
-def test_gpu_mem_zero_without_cuda():
+def test_gpu_mem_zero_without_cuda(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert gpu_mem_usage() == 0
+
+
+def test_gpu_mem_counts_an_allocation():
     if not torch.cuda.is_available():
-        assert gpu_mem_usage() == 0
+        pytest.skip("needs a CUDA device")
+    block = torch.empty(64 * 1024 * 1024 // 4, dtype=torch.float32, device="cuda")  # 64 MiB
+    assert gpu_mem_usage() >= 64
+    del block
+
+
+def test_process_memory_is_measured():
+    array = np.ones(32 * 1024 * 1024 // 8)  # 32 MiB touched: the peak covers it
+    assert 32 / 1024 <= mem_usage() < 4096
+    del array
 
 
 def test_rng_state_roundtrip(tmp_path):

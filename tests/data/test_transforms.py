@@ -88,14 +88,50 @@ def test_flip_against_hand_computation():
     np.testing.assert_allclose(labels[0], [1, 80, 30, 20, 20])
 
 
+def _hsv_shift(before: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """Per-pixel |change| of (hue on its 180-circle, saturation, value)."""
+    a = cv2.cvtColor(before, cv2.COLOR_BGR2HSV).astype(int)
+    b = cv2.cvtColor(after, cv2.COLOR_BGR2HSV).astype(int)
+    diff = np.abs(b - a)
+    diff[..., 0] = np.minimum(diff[..., 0], 180 - diff[..., 0])
+    return diff.reshape(-1, 3)
+
+
 def test_augment_hsv_in_place_and_bounded():
-    np.random.seed(0)
-    img = np.random.default_rng(0).integers(0, 255, (16, 16, 3), dtype=np.uint8)
-    before = img.copy()
-    for _ in range(5):
-        augment_hsv(img)
-    assert img.dtype == np.uint8 and img.shape == before.shape
-    assert not np.array_equal(img, before)
+    """Each call moves hue by at most hgain and saturation/value by at most sgain/vgain
+    (+2 for the uint8 HSV round trip), and does move them over a few seeds."""
+    rng = np.random.default_rng(0)
+    hsv = np.stack(
+        [
+            rng.integers(20, 160, (16, 16)),
+            rng.integers(100, 200, (16, 16)),
+            rng.integers(100, 200, (16, 16)),
+        ],
+        axis=-1,
+    ).astype(np.uint8)
+    original = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
+    largest = np.zeros(3)
+    for seed in range(20):
+        np.random.seed(seed)
+        img = original.copy()
+        augment_hsv(img, hgain=5, sgain=30, vgain=30)
+        assert img.dtype == np.uint8 and img.shape == original.shape
+        shift = _hsv_shift(original, img)
+        assert (shift.max(0) <= np.array([5, 30, 30]) + 2).all(), (seed, shift.max(0))
+        largest = np.maximum(largest, shift.max(0))
+    assert (largest >= np.array([2, 15, 15])).all(), largest  # the augmentation did act
+
+
+def test_augment_hsv_clips_instead_of_wrapping():
+    """A bright, saturated image stays bright: value/saturation saturate at 255, never wrap to 0."""
+    hsv = np.full((8, 8, 3), (60, 250, 250), np.uint8)
+    original = cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR)
+    for seed in range(20):
+        np.random.seed(seed)
+        img = original.copy()
+        augment_hsv(img, hgain=5, sgain=30, vgain=30)
+        value = cv2.cvtColor(img, cv2.COLOR_BGR2HSV)[..., 2]
+        assert value.min() >= 250 - 30 - 2, seed
 
 
 def test_affine_identity_maps_canvas_centre_to_output_centre():

@@ -15,9 +15,8 @@ import pytest
 import torch
 from torch import nn
 
+from yolox import data
 from yolox.evaluators import COCOEvaluator, VOCEvaluator
-
-data = pytest.importorskip("yolox.data")
 
 INPUT_HW = (96, 160)  # not the aspect of any image: r = min(H / h, W / w) picks a side
 

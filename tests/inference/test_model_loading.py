@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 from inference_testlib import (
     CLASS_NAMES,
     make_model,
+    nano_config,
     save_model_checkpoint,
     single_thread,  # noqa: F401 (autouse fixture)
 )
@@ -73,8 +76,34 @@ def test_class_name_difference_is_only_a_warning(cam_ckpt):
 
 
 def test_compare_configs_reports_nothing_for_equal_configs():
+    """Two configs built separately, spelled differently but meaning the same model."""
     _, cfg = make_model("se", perturb=False)
-    assert compare_model_configs(cfg, cfg) == ([], [])
+    same = dataclasses.replace(
+        nano_config({"type": "SE"}),
+        in_channels=list(cfg.in_channels),
+        class_names=list(cfg.class_names),
+    )
+    assert same is not cfg
+    assert compare_model_configs(cfg, same) == ([], [])
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("attention", "cam"),
+        ("num_classes", 4),
+        ("width", 0.5),
+        ("depth", 0.67),
+        ("depthwise", False),
+        ("act", "relu"),
+        ("neck", "yolofpn"),
+        ("in_channels", (128, 256, 512)),
+    ],
+)
+def test_compare_configs_reports_each_architecture_field(field, value):
+    _, cfg = make_model("se", perturb=False)
+    errors, warnings = compare_model_configs(cfg, dataclasses.replace(cfg, **{field: value}))
+    assert len(errors) == 1 and errors[0].startswith(f"{field}:") and warnings == []
 
 
 def test_official_style_checkpoint_needs_an_exp(tmp_path):
