@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from eval_fakes import (  # noqa: E402
     COCO_CLASS_IDS,
+    IMAGE_SIZES,
     INPUT_HW,
     FakeCOCODataset,
     FakeDetector,
@@ -23,8 +24,6 @@ from eval_fakes import (  # noqa: E402
 )
 
 from yolox.evaluators import COCOEvaluator, VOCEvaluator  # noqa: E402
-
-pytest.importorskip("pycocotools")
 
 
 def _coco_evaluator(**kw) -> COCOEvaluator:
@@ -75,12 +74,21 @@ def _zero_scale(module: torch.nn.Module) -> None:
         module.scale.data.zero_()
 
 
-def test_half_restores_model_dtype_and_mode() -> None:
+def test_half_leaves_weights_bit_identical_and_mode() -> None:
     evaluator = _coco_evaluator()
     model = FakeDetector().train()
-    ap50_95, ap50, _ = evaluator.evaluate(model, half=True)
-    assert ap50 == pytest.approx(1.0)
+    with torch.no_grad():
+        model.scale.fill_(1 + 2**-12)  # not representable in fp16: a round trip would give 1.0
+    (ap50_95, ap50, _), outputs = evaluator.evaluate(model, half=True, return_outputs=True)
+    assert ap50_95 == pytest.approx(1.0) and ap50 == pytest.approx(1.0)
     assert model.scale.dtype == torch.float32 and model.training
+    assert model.scale.item() == 1 + 2**-12
+    dataset = evaluator.dataloader.dataset
+    for index, (boxes, labels) in expected_outputs().items():  # fp16 values, not only dtypes
+        got = outputs[dataset.ids[index]]
+        r = min(INPUT_HW[0] / IMAGE_SIZES[index][0], INPUT_HW[1] / IMAGE_SIZES[index][1])
+        np.testing.assert_allclose(got["bboxes"], boxes, rtol=2e-3, atol=0.06 / r)
+        np.testing.assert_array_equal(got["categories"], labels)
 
 
 @pytest.mark.parametrize("metric", ["voc07", "voc10"])

@@ -168,6 +168,32 @@ def test_eval_without_exp_rebuilds_model_from_checkpoint(coco_setup):
     assert main(argv) == 0
 
 
+def test_fp16_eval_keeps_weights_and_ap(coco_setup):
+    """fp16 evaluation runs on a half copy: the model's weights stay bit-identical (a later fp32
+    evaluation or training step sees exactly the same model), and the AP50 stays near fp32's.
+
+    The tolerance is loose: this randomly perturbed nano is far more sensitive to fp16 than a
+    trained model (box sizes move by up to 50%), and 3 images give a coarse AP; a broken half
+    pass scores near 0. Exact fp16 values are checked in tests/evaluators/test_evaluators_e2e.py.
+    """
+    import torch
+
+    from yolox.exp import get_exp
+    from yolox.inference.loading import load_model
+
+    exp = get_exp(str(coco_setup["exp"]))
+    model = load_model(coco_setup["ckpt"], exp=exp).model
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    evaluator = exp.get_evaluator(2, False)
+    ap_fp32, ap50_fp32, _ = evaluator.evaluate(model)
+    _, ap50_fp16, _ = evaluator.evaluate(model, half=True)
+    after = model.state_dict()
+    assert all(v.dtype == before[k].dtype and torch.equal(v, before[k]) for k, v in after.items())
+    assert ap_fp32 == pytest.approx(coco_setup["ref"], abs=1e-3)
+    assert ap50_fp16 == pytest.approx(ap50_fp32, abs=0.1)
+    assert evaluator.evaluate(model)[0] == ap_fp32  # the fp32 model after the fp16 pass
+
+
 def test_eval_reports_exp_that_disagrees_with_checkpoint(coco_setup, tmp_path, capsys):
     from yolox.tools.eval import main
 

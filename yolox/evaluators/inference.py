@@ -8,9 +8,10 @@ every box back to the original image (``yolox.utils.detections``): the loader le
 from __future__ import annotations
 
 import contextlib
+import copy
 import warnings
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
@@ -42,13 +43,6 @@ class InferenceTiming:
             f"Average forward time: {fwd:.2f} ms, Average NMS time: {nms:.2f} ms, "
             f"Average inference time: {fwd + nms:.2f} ms ({self.num_images} images)"
         )
-
-
-def _model_dtype(model: nn.Module) -> Optional[torch.dtype]:
-    for tensor in model.parameters():
-        if tensor.is_floating_point():
-            return tensor.dtype
-    return None
 
 
 def _to_list(values: Any) -> List[Any]:
@@ -84,18 +78,16 @@ def _image_sizes(img_info: Any, batch_size: int) -> Tuple[List[float], List[floa
 
 
 @contextlib.contextmanager
-def _eval_mode(model: nn.Module, half: bool):
-    """Eval mode (and fp16 if asked) for the pass; the caller's mode and dtype come back after."""
+def _eval_model(model: nn.Module, half: bool) -> Iterator[nn.Module]:
+    """The model to run the pass with: ``model`` itself in eval mode, or, for ``half``, an fp16
+    copy of it, so the caller's weights stay bit-identical (``half()`` then ``float()`` in place
+    would round every weight to fp16 for the rest of the run). The caller's mode comes back after.
+    """
     was_training = model.training
-    dtype = _model_dtype(model)
     model.eval()
-    if half:
-        model.half()
     try:
-        yield
+        yield copy.deepcopy(model).half() if half else model
     finally:
-        if half and dtype is not None and dtype != torch.float16:
-            model.to(dtype)
         model.train(was_training)
 
 
@@ -114,8 +106,8 @@ def run_inference(
     """Detections of every image the loader yields (on this rank), in original-image pixels.
 
     ``img_size`` (or ``test_size`` if given) is the (H, W) the loader letterboxed to. Inference runs
-    on the model's own device under ``torch.inference_mode``; the model's mode and dtype are
-    restored afterwards.
+    on the model's own device under ``torch.inference_mode``; ``half`` runs an fp16 copy, so the
+    model's weights are untouched, and its train/eval mode is restored afterwards.
     """
     size = tuple(int(s) for s in (test_size if test_size is not None else img_size))
     device = model_device(model)
@@ -126,7 +118,7 @@ def run_inference(
     if is_main_process():
         total = len(dataloader) if hasattr(dataloader, "__len__") else None
         iterator = tqdm(dataloader, total=total, desc=desc, leave=False)
-    with _eval_mode(model, half), torch.inference_mode():
+    with _eval_model(model, half) as run_model, torch.inference_mode():
         for batch in iterator:
             imgs, _targets, img_info, ids = batch[:4]
             imgs = torch.as_tensor(imgs).to(
@@ -140,7 +132,7 @@ def run_inference(
                 )
                 warned_shape = True
             start = time_synchronized(device)
-            outputs = model(imgs)
+            outputs = run_model(imgs)
             if decoder is not None:
                 outputs = decoder(outputs, dtype=outputs.type())
             mid = time_synchronized(device)
