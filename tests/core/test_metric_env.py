@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from yolox.utils.metric import AverageMeter, MeterBuffer, gpu_mem_usage, mem_usage
+from yolox.utils.metric import AverageMeter, MeterBuffer, format_ap, gpu_mem_usage, mem_usage
 from yolox.utils.setup_env import get_rng_state, set_rng_state
 
 
@@ -57,3 +57,8 @@ def test_rng_state_roundtrip(tmp_path):
     torch.manual_seed(9)
     set_rng_state(torch.load(path, weights_only=True)["rng"])
     assert (random.random(), np.random.rand(), torch.rand(1).item()) == expected
+
+
+def test_ap_is_shown_in_per_cent():
+    assert format_ap(0.71494, 0.961) == "AP50:95 71.49, AP50 96.10 (%)"
+    assert format_ap(0.05) == "AP50:95 5.00 (%)"

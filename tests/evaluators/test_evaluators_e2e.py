@@ -101,6 +101,7 @@ def test_voc_evaluate_recovers_original_boxes(metric: str) -> None:
     # The difficult box is missed without penalty; class 2 has no ground truth and is left out.
     assert map50 == pytest.approx(1.0) and map50_95 == pytest.approx(1.0)
     assert metric in summary and "cat_c" in summary and "nan" in summary
+    assert "mAP50    = 100.00 (%)" in summary  # per cent, like every AP shown to people
     result = evaluator.last_result
     assert np.isnan(result.ap[:, 2]).all()
     for index, (boxes, labels) in expected_outputs().items():

@@ -34,6 +34,7 @@ from loguru import logger
 
 from yolox.ablation.jsonio import write_json_atomic
 from yolox.ablation.plan import RunKey, Variant, run_keys
+from yolox.utils.metric import format_ap
 
 __all__ = [
     "StudyConfig",
@@ -240,9 +241,7 @@ def run_one(
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
     write_json_atomic(result_path, result)
-    logger.info(
-        f"ablation: {key.name} AP50:95 {result['ap50_95'] * 100:.2f}, AP50 {result['ap50'] * 100:.2f}"
-    )
+    logger.info(f"ablation: {key.name} {format_ap(result['ap50_95'], result['ap50'])}")
     return result
 
 

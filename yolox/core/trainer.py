@@ -42,7 +42,7 @@ from yolox.utils.dist import (
 )
 from yolox.utils.ema import ModelEMA, unwrap_model
 from yolox.utils.logger import setup_logger
-from yolox.utils.metric import MeterBuffer, gpu_mem_usage, mem_usage, occupy_mem
+from yolox.utils.metric import MeterBuffer, format_ap, gpu_mem_usage, mem_usage, occupy_mem
 from yolox.utils.optim import check_param_groups
 from yolox.utils.setup_env import get_rng_state, seed_everything, set_rng_state
 
@@ -280,7 +280,7 @@ class Trainer:
         )
 
     def after_train(self) -> None:
-        logger.info(f"Training done; best AP {self.best_ap * 100:.2f}")
+        logger.info(f"Training done; best {format_ap(self.best_ap)}")
 
     def before_epoch(self) -> None:
         logger.info(f"---> start train epoch {self.epoch + 1}")
@@ -368,12 +368,16 @@ class Trainer:
             improved = curr > self.best_ap or not os.path.exists(best_file)
             decision = (curr, as_float(ap50), improved)
             logger.info("\n" + str(summary))
+            logger.info(
+                f"{format_ap(curr, as_float(ap50))}; best so far {format_ap(max(curr, self.best_ap))}"
+            )
         if self.is_distributed:
             decision = broadcast_object(decision, src=0)
         self.curr_ap, ap50_value, self._improved = decision
         self.best_ap = max(self.best_ap, self.curr_ap)
         self.tracker.log_scalars(
-            {"val/COCOAP50": ap50_value, "val/COCOAP50_95": self.curr_ap}, self.progress_in_iter + 1
+            {"val/COCOAP50": 100.0 * ap50_value, "val/COCOAP50_95": 100.0 * self.curr_ap},
+            self.progress_in_iter + 1,
         )
 
     # ------------------------------------------------------------------ checkpoints

@@ -12,6 +12,7 @@ from loguru import logger
 from tabulate import tabulate
 
 from yolox.utils.detections import Detections
+from yolox.utils.metric import format_ap
 
 from .base import DetectionEvaluator, Summary
 from .inference import InferenceTiming
@@ -52,8 +53,8 @@ def format_voc_result(result: VOCEvalResult) -> str:
     lines = [
         f"VOC evaluation, metric: {result.metric_name} [{result.metric}]",
         table,
-        f"mAP50    = {result.map50:.4f}",
-        f"mAP50:95 = {result.map50_95:.4f} (mean of IoU 0.50:0.05:0.95)",
+        f"mAP50    = {100.0 * result.map50:.2f} (%)",
+        f"mAP50:95 = {100.0 * result.map50_95:.2f} (%, mean of IoU 0.50:0.05:0.95)",
     ]
     if empty:
         lines.append(
@@ -121,5 +122,5 @@ class VOCEvaluator(DetectionEvaluator):
             )
             map50_95, map50 = 0.0, 0.0
         summary = f"{timing.summary()}\n{format_voc_result(result)}\n"
-        logger.info(f"VOC mAP50={map50:.4f} mAP50:95={map50_95:.4f} ({result.metric})")
+        logger.info(f"VOC ({result.metric}) {format_ap(map50_95, map50)}")
         return map50_95, map50, summary

@@ -39,6 +39,7 @@ from yolox.inference.fast import optimize_for_inference
 from yolox.inference.loading import load_model, resolve_checkpoint_path
 from yolox.utils.checkpoint import load_checkpoint
 from yolox.utils.device import select_device
+from yolox.utils.metric import format_ap
 from yolox.utils.model_utils import fuse_model, get_model_info
 
 
@@ -242,7 +243,7 @@ def evaluate(exp: Any, args: argparse.Namespace, num_processes: int) -> dict:
     ap50_95, ap50, summary = exp.eval(model, evaluator, is_distributed, half=half)
     if get_rank() == 0:
         logger.info("\n" + summary)
-        logger.info(f"AP50_95 {ap50_95:.4f}  AP50 {ap50:.4f}")
+        logger.info(format_ap(ap50_95, ap50))
     return {"ap50_95": ap50_95, "ap50": ap50, "summary": summary}
 
 

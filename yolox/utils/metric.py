@@ -5,12 +5,21 @@ from __future__ import annotations
 import functools
 import sys
 from collections import defaultdict, deque
-from typing import Any
+from typing import Any, Optional
 
 import numpy as np
 import torch
 
-__all__ = ["AverageMeter", "MeterBuffer", "gpu_mem_usage", "mem_usage", "occupy_mem"]
+__all__ = ["AverageMeter", "MeterBuffer", "format_ap", "gpu_mem_usage", "mem_usage", "occupy_mem"]
+
+
+def format_ap(ap50_95: float, ap50: Optional[float] = None) -> str:
+    """The one way AP is shown to people: per cent (AP points, 0-100), as official YOLOX's
+    "best AP" line and the ablation tables do; evaluators return fractions (0-1)."""
+    text = f"AP50:95 {100.0 * ap50_95:.2f}"
+    if ap50 is not None:
+        text += f", AP50 {100.0 * ap50:.2f}"
+    return f"{text} (%)"
 
 
 def gpu_mem_usage() -> float:
