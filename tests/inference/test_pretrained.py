@@ -143,6 +143,11 @@ def _directory_init(directory: str):
     return init
 
 
+def test_plain_folder_as_url_base(release, tmp_path, monkeypatch):
+    monkeypatch.setenv("YOLOX_WEIGHTS_URL", str(release))
+    assert pretrained_weights("yolox-nano", progress=False).is_file()
+
+
 def test_loopback_http_download(serve, tmp_path, capsys):
     serve()
     path = pretrained_weights("yolox-nano", progress=True)

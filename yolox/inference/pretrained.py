@@ -4,7 +4,7 @@ The files are the ones Megvii published with YOLOX release 0.1.1rc0 (COCO-traine
 they are fetched once into :func:`yolox.utils.download.cache_dir` (``$YOLOX_HOME``, default
 ``~/.cache/yolox``). A file is accepted only if the zoo model of that name loads it exactly
 (same keys, same shapes), so a truncated or foreign file never reaches the cache or a model.
-``YOLOX_WEIGHTS_URL`` replaces the release URL (a mirror, or a local folder as ``file:///...``).
+``YOLOX_WEIGHTS_URL`` replaces the release URL (a mirror, or a local folder: a path or ``file://``).
 """
 
 from __future__ import annotations
@@ -68,6 +68,8 @@ def resolve_pretrained(ckpt: Optional[str]) -> Optional[str]:
 def pretrained_url(name: str) -> str:
     """Where the release file of ``name`` is fetched from (``$YOLOX_WEIGHTS_URL`` overrides the base)."""
     base = os.environ.get("YOLOX_WEIGHTS_URL") or RELEASE_URL
+    if "://" not in base:  # a plain folder
+        base = Path(base).expanduser().resolve().as_uri()
     return f"{base.rstrip('/')}/{PRETRAINED_FILES[name]}"
 
 
@@ -108,10 +110,16 @@ def pretrained_weights(name: str, progress: bool = True) -> Path:
         return target
     url = pretrained_url(key)
     logger.info(f"downloading the official {key} weights from {url} to {target}")
-    return download_file(
-        url,
-        target,
-        sha256=PRETRAINED_SHA256.get(key),
-        verify=lambda tmp: verify_pretrained(tmp, key, source=url),
-        progress=progress,
-    )
+    try:
+        return download_file(
+            url,
+            target,
+            sha256=PRETRAINED_SHA256.get(key),
+            verify=lambda tmp: verify_pretrained(tmp, key, source=url),
+            progress=progress,
+        )
+    except DownloadError as exc:
+        raise DownloadError(
+            f"{exc}\noffline? put {target.name} from {RELEASE_URL} into {target.parent} "
+            "or point YOLOX_WEIGHTS_URL at a folder or mirror holding it"
+        ) from exc
