@@ -9,15 +9,14 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pycocotools.coco as pycocotools_coco
+import pycocotools.cocoeval as pycocotools_eval
 import pytest
 
 from yolox.evaluators.coco_scoring import (
     available_coco_backends,
     coco_eval_detections,
 )
-
-pycocotools_coco = pytest.importorskip("pycocotools.coco")
-pycocotools_eval = pytest.importorskip("pycocotools.cocoeval")
 
 
 @pytest.fixture(scope="module")

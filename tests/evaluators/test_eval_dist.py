@@ -41,7 +41,6 @@ def test_two_process_gloo(tmp_path: Path) -> None:
     import torch.multiprocessing as mp
     from eval_dist_worker import run_worker
 
-    pytest.importorskip("pycocotools")
     mp.spawn(run_worker, args=(2, str(tmp_path / "init"), str(tmp_path)), nprocs=2, join=True)
     found = [torch.load(tmp_path / f"rank{r}.pt", weights_only=False) for r in range(2)]
     for rank, f in enumerate(found):
