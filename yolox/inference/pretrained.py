@@ -21,6 +21,7 @@ from yolox.utils.download import DownloadError, cache_dir, download_file
 
 __all__ = [
     "RELEASE_URL",
+    "WeightsMismatchError",
     "PRETRAINED_FILES",
     "PRETRAINED_SHA256",
     "pretrained_name",
@@ -48,6 +49,14 @@ PRETRAINED_FILES: Dict[str, str] = {
 PRETRAINED_SHA256: Dict[str, Optional[str]] = {name: None for name in PRETRAINED_FILES}
 
 
+class WeightsMismatchError(DownloadError):
+    """A file that is not the official weights of the model it was fetched for."""
+
+
+def _zoo_key(name: str) -> str:
+    return os.fspath(name).strip().lower().replace("_", "-")
+
+
 def pretrained_name(ckpt: Optional[str]) -> Optional[str]:
     """The zoo name that ``ckpt`` spells (``yolox-s``, ``yolox_s``, ``YOLOX-S``), else None.
 
@@ -55,7 +64,7 @@ def pretrained_name(ckpt: Optional[str]) -> Optional[str]:
     """
     if not ckpt or os.path.exists(ckpt):
         return None
-    key = os.fspath(ckpt).strip().lower().replace("_", "-")
+    key = _zoo_key(ckpt)
     return key if key in PRETRAINED_FILES else None
 
 
@@ -74,7 +83,7 @@ def pretrained_url(name: str) -> str:
 
 
 def verify_pretrained(path: Path, name: str, source: Optional[str] = None) -> None:
-    """Raise DownloadError unless ``path`` holds weights that the zoo model ``name`` loads exactly.
+    """Raise WeightsMismatchError unless ``path`` holds weights that the zoo model ``name`` loads exactly.
 
     ``source`` (the URL) names the file in messages when ``path`` is a temporary download.
     """
@@ -83,9 +92,9 @@ def verify_pretrained(path: Path, name: str, source: Optional[str] = None) -> No
         checkpoint = load_checkpoint(path)
         report = load_model_weights(build_model(zoo_config(name)), checkpoint)
     except CheckpointError as exc:
-        raise DownloadError(f"{label} is not a usable {name} checkpoint: {exc}") from exc
+        raise WeightsMismatchError(f"{label} is not a usable {name} checkpoint: {exc}") from exc
     if not report.exact:
-        raise DownloadError(
+        raise WeightsMismatchError(
             f"{label} does not hold the official {name} weights (keys or shapes differ):\n"
             + report.summary()
         )
@@ -96,7 +105,7 @@ def pretrained_weights(name: str, progress: bool = True) -> Path:
 
     A cached file is checked again before use; one that fails is reported, never used.
     """
-    key = name.strip().lower().replace("_", "-")
+    key = _zoo_key(name)
     if key not in PRETRAINED_FILES:
         raise CheckpointError(
             f"no official weights for {name!r}; choose one of {sorted(PRETRAINED_FILES)}"
@@ -118,6 +127,8 @@ def pretrained_weights(name: str, progress: bool = True) -> Path:
             verify=lambda tmp: verify_pretrained(tmp, key, source=url),
             progress=progress,
         )
+    except WeightsMismatchError:
+        raise
     except DownloadError as exc:
         raise DownloadError(
             f"{exc}\noffline? put {target.name} from {RELEASE_URL} into {target.parent} "
