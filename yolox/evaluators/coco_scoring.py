@@ -182,10 +182,10 @@ def _table(result: COCOEvalResult, per_class_AP: bool, per_class_AR: bool) -> st
     headers = ["class"]
     columns = []
     if per_class_AP:
-        headers += ["AP50:95", "AP50"]
+        headers += ["AP50:95 (%)", "AP50 (%)"]
         columns += [result.per_class_ap50_95, result.per_class_ap50]
     if per_class_AR:
-        headers.append("AR100")
+        headers.append("AR100 (%)")
         columns.append(result.per_class_ar100)
     if not columns:
         return ""

@@ -44,7 +44,7 @@ def format_voc_result(result: VOCEvalResult) -> str:
         rows.append([name, *fmt, int(result.num_positives[k]), int(result.num_detections[k])])
     table = tabulate(
         rows,
-        headers=["class", "AP50", "AP50:95", "gt (non-difficult)", "detections"],
+        headers=["class", "AP50 (%)", "AP50:95 (%)", "gt (non-difficult)", "detections"],
         tablefmt="pipe",
         stralign="left",
         numalign="right",
