@@ -88,8 +88,7 @@ def test_file_url_fetch_caches_and_predictor_loads_it(release, tmp_path):
     for key, value in expected.items():
         assert torch.equal(got[key].cpu(), value), key
     assert predictor.test_size == (416, 416) and len(predictor.class_names) == 80
-    image = np.full((100, 120, 3), 114, np.uint8)
-    assert len(predictor.predict(image)) >= 0
+    assert predictor.class_names[0] == "person"  # COCO's names, from the official exp
     # the second time comes from the cache: the release may be gone
     (release / "yolox_nano.pth").unlink()
     assert pretrained_weights("yolox_nano", progress=False) == cached
