@@ -14,6 +14,7 @@ from .loading import (
 )
 from .onnx_predictor import OnnxModel, OnnxPredictor
 from .predictor import Predictor, letterbox, read_image
+from .pretrained import pretrained_weights
 from .visualize import class_color, draw_detections
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "level_shapes",
     "load_model",
     "make_grids",
+    "pretrained_weights",
     "read_image",
     "resolve_checkpoint_path",
 ]
