@@ -10,7 +10,7 @@ import torch
 from toy_exp import Exp
 
 import yolox.utils.checkpoint as ckpt_module
-from yolox.core.errors import NonFiniteLossError
+from yolox.core.errors import EXIT_DIVERGED, TrainingDiverged
 from yolox.core.trainer import Trainer
 
 
@@ -82,6 +82,10 @@ def test_checkpoint_files_and_content(tmp_path):
     assert state["iteration"] == 12 and state["data_position"] == 12
     assert isinstance(state["best_ap"], float) and isinstance(state["curr_ap"], float)
     assert state["model_config"] == {"name": "toy", "num_classes": 1}
+    assert state["train_size"] in ([32, 32], [64, 64])  # the multi-scale size in use
+    inference = state["inference"]
+    assert inference["input_size"] == [32, 32] and inference["test_size"] == [32, 32]
+    assert inference["exp_name"] == "run" and inference["test_conf"] == exp.test_conf
     assert set(state["rng"][0]) >= {"python", "numpy", "torch"}
     model = exp.get_model()
     # "model" holds the EMA weights used for evaluation, "train_model" the raw ones
@@ -114,7 +118,7 @@ def test_resume_is_exact(tmp_path, deterministic, stop_at, save_interval):
     for key in ("model", "train_model"):
         for name, tensor in ref[key].items():
             assert torch.equal(tensor, got[key][name]), f"{key}.{name} differs after resume"
-    assert got["input_size"] == ref["input_size"]
+    assert got["train_size"] == ref["train_size"]
     assert got["best_ap"] == ref["best_ap"]
     ref_opt, got_opt = ref["optimizer"]["state"], got["optimizer"]["state"]
     for idx in ref_opt:
@@ -126,8 +130,10 @@ def test_resume_is_exact(tmp_path, deterministic, stop_at, save_interval):
 
 def test_nan_loss_stops_and_keeps_last_good_checkpoint(tmp_path):
     exp = make_exp(tmp_path, nan_at_iter=9)
-    with pytest.raises(NonFiniteLossError, match=r"non-finite loss at epoch 2, iteration 3"):
+    with pytest.raises(TrainingDiverged, match=r"diverged at epoch 2, iteration 3 .*loss") as info:
         Trainer(exp, make_args("run")).train()
+    assert info.value.exit_code == EXIT_DIVERGED
+    assert f"last good checkpoint: {tmp_path / 'run' / 'latest_ckpt.pth'}" in str(info.value)
     out = tmp_path / "run"
     state = load(out / "latest_ckpt.pth")
     assert state["start_epoch"] == 1 and state["iteration"] == 6
@@ -184,10 +190,14 @@ def test_resume_from_mismatched_checkpoint_is_a_clear_error(tmp_path):
     from yolox.utils.checkpoint import CheckpointError
 
     bad = tmp_path / "other.pth"
-    torch.save({"model": {"stem.weight": torch.zeros(8, 3, 3, 3)}, "start_epoch": 1}, bad)
+    weights = {"stem.weight": torch.zeros(8, 3, 3, 3)}
+    torch.save({"model": weights, "optimizer": {}, "start_epoch": 1}, bad)
     exp = make_exp(tmp_path)
     with pytest.raises(CheckpointError, match="cannot be resumed"):
         Trainer(exp, make_args("run", resume=True, ckpt=str(bad))).train()
+    torch.save({"model": weights}, bad)  # weights only, e.g. an exported state dict
+    with pytest.raises(CheckpointError, match="not a training checkpoint .*use -c without"):
+        Trainer(make_exp(tmp_path), make_args("run", resume=True, ckpt=str(bad))).train()
 
 
 @pytest.mark.parametrize("wanted, expected", [(None, True), (False, False)])

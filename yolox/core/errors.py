@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-__all__ = ["TrainingError", "NonFiniteLossError", "UserInputError"]
+__all__ = ["EXIT_DIVERGED", "TrainingError", "TrainingDiverged", "UserInputError"]
+
+#: exit status of a run stopped by the divergence guard (3 is the watchdog's: a peer failed)
+EXIT_DIVERGED = 4
 
 
 class TrainingError(RuntimeError):
     """Base class of expected training failures."""
 
 
-class NonFiniteLossError(TrainingError):
-    """The loss became NaN or Inf; training stopped before the poisoned step was applied."""
+class TrainingDiverged(TrainingError):
+    """Loss, predictions, gradients or weights became NaN/Inf; the step was not applied and
+    nothing non-finite was saved. ``exit_code`` is the status the command exits with."""
+
+    exit_code = EXIT_DIVERGED
 
 
 class UserInputError(TrainingError):

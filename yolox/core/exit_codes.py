@@ -1,7 +1,9 @@
 """One mapping from failures to exit codes for the training-type commands (train, ablate).
 
-0 success; 2 wrong input (a one-line message, no traceback); 1 a run that failed (NaN loss,
-a crashed worker process, any other exception, logged with its traceback); 130 interrupted.
+0 success; 2 wrong input (a one-line message, no traceback); 4 training diverged (NaN/Inf
+loss, predictions, gradients or weights: a one-line message naming the last good checkpoint);
+1 a run that failed (a crashed worker process, any other exception, logged with its
+traceback); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from loguru import logger
 
 from yolox.utils.checkpoint import CheckpointError
 
-from .errors import NonFiniteLossError, UserInputError
+from .errors import TrainingDiverged, UserInputError
 
 __all__ = ["run_with_exit_codes", "one_line"]
 
@@ -38,10 +40,10 @@ def run_with_exit_codes(
     except (UserInputError, CheckpointError, *user_errors) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    except NonFiniteLossError as exc:
+    except TrainingDiverged as exc:
         logger.error(str(exc))
         print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
     except (ProcessRaisedException, ProcessExitedException) as exc:
         print(f"error: a {what} process failed: {one_line(exc)}", file=sys.stderr)
         return 1

@@ -21,16 +21,24 @@ import torch.distributed as dist
 from loguru import logger
 from torch import nn
 
-from yolox.core.checkpointing import CKPT_FORMAT, as_float, checkpoint_name
 from yolox.core.data_stream import BatchStream
-from yolox.core.errors import NonFiniteLossError, UserInputError
+from yolox.core.errors import TrainingDiverged, UserInputError
 from yolox.core.launch import resolve_device
+from yolox.core.output_folder import check_output_folder
 from yolox.core.trackers import NullTracker, Tracker, build_tracker
 from yolox.utils.allreduce_norm import all_reduce_norm
 from yolox.utils.checkpoint import (
     CheckpointError,
+    InferenceSettings,
+    TrainingCheckpoint,
+    as_float,
+    checkpoint_name,
+    describe_checkpoint_space,
     load_checkpoint,
     load_model_weights,
+    non_finite_tensors,
+    prune_history_checkpoints,
+    remove_stale_temp_files,
     save_checkpoint,
 )
 from yolox.utils.dist import (
@@ -46,7 +54,10 @@ from yolox.utils.metric import MeterBuffer, format_ap, gpu_mem_usage, mem_usage,
 from yolox.utils.optim import check_param_groups
 from yolox.utils.setup_env import get_rng_state, seed_everything, set_rng_state
 
-__all__ = ["Trainer", "make_grad_scaler"]
+__all__ = ["FINETUNE_WARN_FRACTION", "Trainer", "make_grad_scaler"]
+
+#: fine-tuning warns when more than this share of the model's tensors did not load from ``-c``
+FINETUNE_WARN_FRACTION = 0.1
 
 
 def make_grad_scaler(device: torch.device, enabled: bool) -> Any:
@@ -92,16 +103,21 @@ class Trainer:
         self.best_ap = 0.0
         self.curr_ap: float | None = None
         self.meter = MeterBuffer(window_size=exp.print_interval)
-        self.file_name = os.path.join(exp.output_dir, _arg(args, "experiment_name", exp.exp_name))
+        self.experiment_name: str = _arg(args, "experiment_name", exp.exp_name)
+        self.file_name = os.path.join(exp.output_dir, self.experiment_name)
         self.start_epoch = 0
         self.start_iter = 0
         self.epoch = 0
         self.iter = 0
         self.tracker: Tracker = NullTracker()
         self._rng_to_restore: dict | None = None
+        check_output_folder(self.file_name, _model_config_dict(exp))
         if self.rank == 0:
             os.makedirs(self.file_name, exist_ok=True)
         setup_logger(self.file_name, distributed_rank=self.rank, filename="train_log.txt", mode="a")
+        if self.rank == 0:
+            for path in remove_stale_temp_files(self.file_name):
+                logger.info(f"Removed {path}, left by an interrupted checkpoint save")
 
     # ------------------------------------------------------------------ progress
     @property
@@ -150,10 +166,10 @@ class Trainer:
         with torch.autocast(device_type=self.device.type, enabled=self.amp):
             outputs = self.model(inps, targets)
         loss = outputs["total_loss"]
-        self._check_finite(loss, outputs)
 
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
+        self._stop_if_diverged(loss, outputs)
         self.scaler.step(self.optimizer)
         self.scaler.update()
         if self.use_model_ema:
@@ -164,28 +180,49 @@ class Trainer:
             iter_time=iter_end - iter_start, data_time=data_end - iter_start, lr=lr, **outputs
         )
 
-    def _check_finite(self, loss: torch.Tensor, outputs: dict) -> None:
-        """Stop before the step if any process saw a NaN/Inf loss (all ranks stop together)."""
-        finite = torch.isfinite(loss.detach()).all().to(torch.float32).reshape(1)
+    def _stop_if_diverged(self, loss: torch.Tensor, outputs: dict) -> None:
+        """Raise TrainingDiverged before the optimizer step when this step is not finite.
+
+        Checked every iteration, with one flag pair agreed by all ranks (one small all-reduce):
+        the loss (the head turns NaN/Inf predictions into a NaN loss before SimOTA) and, without
+        AMP, the total gradient norm (with AMP the GradScaler already skips steps with Inf/NaN
+        gradients). With finite gradients a step cannot make the weights non-finite, so the
+        weights themselves are checked only when a checkpoint is written (see ``save_ckpt``).
+        """
+        flags = [torch.isfinite(loss.detach()).all()]
+        if not self.amp:
+            grads = [p.grad for p in self.model.parameters() if p.grad is not None]
+            flags.append(torch.isfinite(_total_norm(grads)) if grads else flags[0])
+        finite = torch.stack(flags).to(torch.float32)
         if self.is_distributed:
             dist.all_reduce(finite, op=dist.ReduceOp.MIN)
-        if finite.item() < 1:
+        if bool((finite > 0).all()):
+            return
+        if finite[0] < 1:
             parts = ", ".join(
                 f"{k}={float(v.detach() if isinstance(v, torch.Tensor) else v):.4g}"
                 for k, v in outputs.items()
                 if isinstance(v, float) or (isinstance(v, torch.Tensor) and v.numel() == 1)
             )
-            last = os.path.join(self.file_name, checkpoint_name("latest"))
-            keep = (
-                f"last good checkpoint: {last}"
-                if os.path.exists(last)
-                else "no checkpoint written yet"
-            )
-            raise NonFiniteLossError(
-                f"non-finite loss at epoch {self.epoch + 1}, iteration {self.iter + 1} "
-                f"(global {self.progress_in_iter + 1}) [{parts}]; training stopped without "
-                f"applying or saving this step ({keep}). Lower the learning rate or check the data."
-            )
+            what = f"non-finite loss or predictions [{parts}]"
+        else:
+            what = "non-finite gradients (total gradient norm is NaN/Inf)"
+        self._diverged(what)
+
+    def _diverged(self, what: str) -> None:
+        """Stop the run: one message with the position, the cause and the last good checkpoint."""
+        raise TrainingDiverged(
+            f"training diverged at epoch {self.epoch + 1}, iteration {self.iter + 1} "
+            f"(global {self.progress_in_iter + 1}): {what}. Nothing of this step was applied or "
+            f"saved; {self._last_good_checkpoint()}. Lower basic_lr_per_img (now "
+            f"{self.exp.basic_lr_per_img:g}) or check the data."
+        )
+
+    def _last_good_checkpoint(self) -> str:
+        last = os.path.join(self.file_name, checkpoint_name("latest"))
+        if os.path.exists(last):
+            return f"last good checkpoint: {last} (continue with --resume)"
+        return "no checkpoint was written before"
 
     # ------------------------------------------------------------------ hooks
     def before_train(self) -> None:
@@ -253,7 +290,7 @@ class Trainer:
         self.tracker = build_tracker(
             _arg(self.args, "logger", "tensorboard"),
             self.file_name,
-            _arg(self.args, "experiment_name", self.exp.exp_name),
+            self.experiment_name,
             _flat_config(self.exp, self.args),
             rank=self.rank,
         )
@@ -291,8 +328,6 @@ class Trainer:
             unwrap_model(self.model).head.use_l1 = True
             self.exp.eval_interval = 1
             self._aug_closed = True
-            if not self.no_aug and self.epoch + 1 == no_aug_start and self.start_iter == 0:
-                self.save_ckpt("last_mosaic_epoch")
 
     def _close_mosaic(self) -> None:
         if hasattr(self.train_loader, "close_mosaic"):
@@ -337,19 +372,22 @@ class Trainer:
         self.meter.clear_meters()
 
     def after_epoch(self) -> None:
+        """Evaluate when due, then write the end-of-epoch checkpoints (all of one state)."""
+        tags = ["latest"]
         if (self.epoch + 1) % self.exp.eval_interval == 0:
             all_reduce_norm(self.model)
             if self.use_model_ema:  # every rank evaluates its shard with the same statistics
                 all_reduce_norm(self.ema_model.ema)
             self.evaluate()
-            self.save_ckpt("latest")
-            self.save_ckpt("last_epoch")
+            tags.append("last_epoch")
             if self._improved:
-                self.save_ckpt("best")
+                tags.append("best")
             if self.save_history_ckpt:
-                self.save_ckpt(f"epoch_{self.epoch + 1}")
-        else:
-            self.save_ckpt("latest")
+                tags.append(f"epoch_{self.epoch + 1}")
+        # the next epoch switches mosaic off: this is the end of the last mosaic epoch
+        if self.epoch + 2 == self.max_epoch - self.exp.no_aug_epochs:
+            tags.append("last_mosaic_epoch")
+        self.save_ckpt(*tags)
 
     # ------------------------------------------------------------------ evaluation
     def evaluate(self) -> None:
@@ -381,90 +419,125 @@ class Trainer:
         )
 
     # ------------------------------------------------------------------ checkpoints
-    def save_ckpt(self, tag: str, iter_in_epoch: int = 0) -> None:
-        """Write ``{tag}_ckpt.pth`` atomically on rank 0 (all ranks join to share RNG states)."""
+    def save_ckpt(self, *tags: str, iter_in_epoch: int = 0) -> None:
+        """Write ``{tag}_ckpt.pth`` for each tag, atomically, on rank 0.
+
+        All ranks join (to share RNG states) and first check that the state to save is
+        finite: a checkpoint never holds NaN/Inf weights; the run stops instead.
+        """
+        model = unwrap_model(self.model)
+        weights = {"model": model.state_dict(), "optimizer": self.optimizer.state_dict()}
+        if self.use_model_ema:
+            weights["ema"] = self.ema_model.ema.state_dict()
+        bad = non_finite_tensors(weights)
+        if bad:
+            self._diverged(
+                f"{len(bad)} weight or optimizer tensors are non-finite ({', '.join(bad[:3])}"
+                f"{', ...' if len(bad) > 3 else ''}), so {', '.join(tags)} was not written"
+            )
         rng_states = all_gather_object(get_rng_state())
         if self.rank != 0:
             return
         mid_epoch = iter_in_epoch > 0
-        base = unwrap_model(self.model)
-        state: dict[str, Any] = {
-            "format": CKPT_FORMAT,
-            "model": (self.ema_model.ema if self.use_model_ema else base).state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "scaler": self.scaler.state_dict() if self.amp else None,
-            "start_epoch": self.epoch if mid_epoch else self.epoch + 1,
-            "iter_in_epoch": iter_in_epoch,
-            "iteration": self.epoch * self.max_iter + (iter_in_epoch or self.max_iter),
-            "data_position": self.stream.position,
-            "samples_per_rank": self.stream.position * (self.batch_size // self.world_size),
-            "best_ap": float(self.best_ap),
-            "curr_ap": None if self.curr_ap is None else float(self.curr_ap),
-            "input_size": [int(s) for s in self.input_size],
-            "use_l1": bool(getattr(base.head, "use_l1", False)) if hasattr(base, "head") else False,
-            "world_size": self.world_size,
-            "rng": rng_states,
-            "model_config": _model_config_dict(self.exp),
-        }
-        if self.use_model_ema:
-            state["train_model"] = base.state_dict()
-            state["ema_updates"] = int(self.ema_model.updates)
-        path = os.path.join(self.file_name, checkpoint_name(tag))
-        save_checkpoint(path, state)
-        logger.info(f"Saved {path}")
+        checkpoint = TrainingCheckpoint(
+            model=weights["ema"] if self.use_model_ema else weights["model"],
+            optimizer=weights["optimizer"],
+            scaler=self.scaler.state_dict() if self.amp else None,
+            start_epoch=self.epoch if mid_epoch else self.epoch + 1,
+            iter_in_epoch=iter_in_epoch,
+            iteration=self.epoch * self.max_iter + (iter_in_epoch or self.max_iter),
+            data_position=self.stream.position,
+            samples_per_rank=self.stream.position * (self.batch_size // self.world_size),
+            world_size=self.world_size,
+            train_size=self.input_size,
+            best_ap=self.best_ap,
+            curr_ap=self.curr_ap,
+            use_l1=bool(getattr(getattr(model, "head", None), "use_l1", False)),
+            train_model=weights["model"] if self.use_model_ema else None,
+            ema_updates=int(self.ema_model.updates) if self.use_model_ema else None,
+            rng=rng_states,
+            model_config=_model_config_dict(self.exp),
+            inference=InferenceSettings.from_exp(self.exp, self.experiment_name),
+        ).to_dict()
+        for tag in tags:
+            path = os.path.join(self.file_name, checkpoint_name(tag))
+            save_checkpoint(path, checkpoint)
+            logger.info(f"Saved {path}")
+        if any(tag.startswith("epoch_") for tag in tags):
+            for path in prune_history_checkpoints(self.file_name, self.exp.max_history_ckpt):
+                logger.info(f"Removed {path} (keeping the newest {self.exp.max_history_ckpt})")
+            logger.info(describe_checkpoint_space(self.file_name))
 
     def resume_train(self, model: nn.Module) -> dict | None:
         """Load ``--resume`` state or ``-c`` weights; returns the EMA state to restore, if any."""
         self._data_position = 0
         ckpt_file = _arg(self.args, "ckpt")
-        if _arg(self.args, "resume", False):
-            if ckpt_file is None:
-                ckpt_file = os.path.join(self.file_name, checkpoint_name("latest"))
-            logger.info(f"Resuming training from {ckpt_file}")
-            ckpt = load_checkpoint(ckpt_file, map_location=self.device)
-            weights = {"model": ckpt.get("train_model", ckpt.get("model"))}
-            try:
-                load_model_weights(model, weights, strict=True)
-            except CheckpointError as exc:
-                raise CheckpointError(
-                    f"{ckpt_file} does not match this model, so it cannot be resumed "
-                    f"(use -c without --resume to fine-tune from it): {exc}"
-                ) from exc
-            self.optimizer.load_state_dict(ckpt["optimizer"])
-            if self.amp and ckpt.get("scaler"):
-                self.scaler.load_state_dict(ckpt["scaler"])
-            self.best_ap = float(ckpt.get("best_ap", 0.0))
-            self.curr_ap = ckpt.get("curr_ap")
-            if ckpt.get("input_size"):
-                self.input_size = tuple(int(s) for s in ckpt["input_size"])
-            start_epoch = _arg(self.args, "start_epoch")
-            self.start_epoch = int(start_epoch) - 1 if start_epoch else int(ckpt["start_epoch"])
-            self.start_iter = int(ckpt.get("iter_in_epoch", 0)) if not start_epoch else 0
-            per_rank = self.batch_size // self.world_size
-            samples = ckpt.get("samples_per_rank")
-            if (
-                samples is not None
-                and ckpt.get("world_size", 1) == self.world_size
-                and not start_epoch
-            ):
-                self._data_position = int(samples) // max(per_rank, 1)
-            rng = ckpt.get("rng")
-            if isinstance(rng, list) and len(rng) == self.world_size and not start_epoch:
-                self._rng_to_restore = rng[self.rank]
-            elif ckpt.get("world_size", self.world_size) != self.world_size:
+        if not _arg(self.args, "resume", False):
+            if ckpt_file is not None:
+                self._load_finetune_weights(model, ckpt_file)
+            return None
+        if ckpt_file is None:
+            ckpt_file = os.path.join(self.file_name, checkpoint_name("latest"))
+        logger.info(f"Resuming training from {ckpt_file}")
+        ckpt = TrainingCheckpoint.from_dict(
+            load_checkpoint(ckpt_file, map_location=self.device), ckpt_file
+        )
+        try:
+            load_model_weights(model, {"model": ckpt.training_weights}, strict=True)
+        except CheckpointError as exc:
+            raise CheckpointError(
+                f"{ckpt_file} does not match this model, so it cannot be resumed "
+                f"(use -c without --resume to fine-tune from it): {exc}"
+            ) from exc
+        self.optimizer.load_state_dict(ckpt.optimizer)
+        if self.amp and ckpt.scaler:
+            self.scaler.load_state_dict(ckpt.scaler)
+        self.best_ap, self.curr_ap = ckpt.best_ap, ckpt.curr_ap
+        if ckpt.train_size:
+            self.input_size = ckpt.train_size
+        start_epoch = _arg(self.args, "start_epoch")
+        if start_epoch:  # -e N: restart at epoch N; data order and RNG are not restored
+            self.start_epoch, self.start_iter = int(start_epoch) - 1, 0
+        else:
+            self.start_epoch, self.start_iter = ckpt.start_epoch, ckpt.iter_in_epoch
+            same_world = ckpt.world_size == self.world_size
+            if ckpt.samples_per_rank >= 0 and same_world:
+                per_rank = self.batch_size // self.world_size
+                self._data_position = ckpt.samples_per_rank // max(per_rank, 1)
+            if isinstance(ckpt.rng, list) and len(ckpt.rng) == self.world_size:
+                self._rng_to_restore = ckpt.rng[self.rank]
+            elif not same_world:
                 logger.warning("process count changed since the checkpoint: data order restarts")
-            ema_state = None
-            if "train_model" in ckpt:
-                ema_state = {"model": ckpt["model"], "updates": int(ckpt.get("ema_updates", 0))}
-            logger.info(
-                f"Loaded checkpoint '{ckpt_file}' (epoch {self.start_epoch + 1}, iter {self.start_iter + 1})"
+        logger.info(
+            f"Loaded checkpoint '{ckpt_file}' (epoch {self.start_epoch + 1}, iter {self.start_iter + 1})"
+        )
+        if ckpt.train_model is None:
+            return None
+        return {"model": ckpt.model, "updates": int(ckpt.ema_updates or 0)}
+
+    def _load_finetune_weights(self, model: nn.Module, ckpt_file: str) -> None:
+        """``-c`` without ``--resume``: copy the matching tensors, say loudly what did not fit.
+
+        With ``--strict`` any difference is an error; without it, leaving more than
+        FINETUNE_WARN_FRACTION of the model's tensors (new attention layers aside) at their
+        initialisation is a warning: usually a checkpoint of another model size.
+        """
+        logger.info(f"Loading weights for fine-tuning from {ckpt_file}")
+        checkpoint = load_checkpoint(ckpt_file, map_location=self.device)
+        try:
+            report = load_model_weights(model, checkpoint, strict=bool(_arg(self.args, "strict")))
+        except CheckpointError as exc:
+            raise UserInputError(f"-c {ckpt_file} with --strict: {exc}") from None
+        share = report.not_loaded_fraction
+        if share > FINETUNE_WARN_FRACTION:
+            logger.warning(
+                f"-c {ckpt_file} fits this model badly: {share:.0%} of its tensors were not "
+                f"loaded (missing or of another shape) and stay randomly initialised. Is it a "
+                f"checkpoint of another model size? Pass --strict to make this an error.\n"
+                + report.summary()
             )
-            return ema_state
-        if ckpt_file is not None:
-            logger.info(f"Loading weights for fine-tuning from {ckpt_file}")
-            report = load_model_weights(model, load_checkpoint(ckpt_file, map_location=self.device))
+        else:
             logger.info(report.summary())
-        return None
 
 
 def _model_config_dict(exp: Any) -> dict[str, Any]:
@@ -485,3 +558,11 @@ def _flat_config(exp: Any, args: Any) -> dict[str, Any]:
         if isinstance(value, (int, float, str, bool, type(None))):
             config[f"args.{key}"] = value
     return config
+
+
+def _total_norm(tensors: list) -> torch.Tensor:
+    """L2 norm over all ``tensors`` (fused per device where torch offers it)."""
+    get_total_norm = getattr(torch.nn.utils, "get_total_norm", None)  # torch >= 2.6
+    if get_total_norm is not None:
+        return get_total_norm(tensors)
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(t) for t in tensors]))

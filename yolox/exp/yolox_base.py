@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+from dataclasses import fields
 from typing import Any, Optional, Sequence, Tuple
 
 import torch
@@ -39,6 +40,7 @@ class Exp(BaseExp):
         self.depthwise = False
         self.neck = "pafpn"
         self.in_channels: Tuple[int, ...] = (256, 512, 1024)
+        self.darknet_depth = 53  # backbone depth of the yolov3 (yolofpn neck) model
         # None, a name ("cam"), a spec dict ({"type": "cbam", "ratio": 8}), or a dict with
         # "positions" (see yolox.models.neck_attention).
         self.attention: Any = None
@@ -89,6 +91,8 @@ class Exp(BaseExp):
         self.print_interval = 10
         self.eval_interval = 10
         self.save_history_ckpt = True
+        # newest epoch_<n>_ckpt.pth files kept when save_history_ckpt is on (None: keep all)
+        self.max_history_ckpt: Optional[int] = 10
         # None: channels-last on CPU (faster there), off on CUDA; True/False force it
         self.channels_last: Optional[bool] = None
         self.exp_name = os.path.split(os.path.realpath(__file__))[1].split(".")[0]
@@ -100,19 +104,20 @@ class Exp(BaseExp):
 
     # ------------------------------------------------------------------ model
     def model_config(self) -> ModelConfig:
-        """The architecture as plain data; checkpoints store it so the model rebuilds without this file."""
-        return ModelConfig(
-            name=self.model_name or self.exp_name,
-            neck=self.neck,
-            depth=self.depth,
-            width=self.width,
-            depthwise=self.depthwise,
-            act=self.act,
-            num_classes=self.num_classes,
-            class_names=tuple(self.class_names) if self.class_names is not None else None,
-            attention=self.attention,
-            in_channels=tuple(self.in_channels),
-        )
+        """The architecture as plain data; checkpoints store it so the model rebuilds without this file.
+
+        Every ModelConfig field is the exp field of the same name (``name`` is ``model_name``,
+        else ``exp_name``), so a field added to ModelConfig cannot be forgotten here.
+        """
+        values = {f.name: getattr(self, f.name) for f in fields(ModelConfig) if f.name != "name"}
+        return ModelConfig.from_dict({**values, "name": self.model_name or self.exp_name})
+
+    def apply_model_config(self, config: ModelConfig) -> None:
+        """Set every model field from ``config`` (the inverse of :meth:`model_config`)."""
+        for f in fields(ModelConfig):
+            if f.name != "name":
+                setattr(self, f.name, getattr(config, f.name))
+        self.model_name = config.name
 
     def get_model(self) -> nn.Module:
         """Build (once) and return the model, officially initialised and in train mode."""

@@ -132,7 +132,7 @@ def add_export_args(parser: argparse.ArgumentParser, default_output: str) -> Non
         default=None,
         type=int,
         nargs="+",
-        help="export size H [W] (default: exp's, else 640)",
+        help="export size H [W] (default: the exp's, else the checkpoint's test size, else 640)",
     )
     parser.add_argument("--device", default="cpu", help="device to trace on (cpu recommended)")
     add_model_args(parser, "checkpoint (default: <output_dir>/<exp_name>/best_ckpt.pth of the exp)")
@@ -149,5 +149,5 @@ def load_for_export(args: argparse.Namespace) -> Tuple[Optional[Any], Any, Tuple
         raise UsageError(f"--batch-size must be >= 1, got {args.batch_size}")
     exp = build_exp(args, args.opts or [])
     loaded = load_model(resolve_checkpoint_path(args.ckpt, exp), exp=exp, device=args.device)
-    tsize = parse_tsize(args.tsize) or (tuple(exp.test_size) if exp is not None else (640, 640))
+    tsize = parse_tsize(args.tsize) or loaded.test_size(exp)
     return exp, loaded, tsize

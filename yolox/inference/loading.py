@@ -8,7 +8,6 @@ errors (the weights would not fit, or would mean something else), the rest are w
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -17,11 +16,14 @@ import torch
 from loguru import logger
 from torch import nn
 
-from yolox.models.attention import normalize_attention_spec
-from yolox.models.build import ModelConfig, build_model
-from yolox.models.neck_attention import resolve_attention_plan
-from yolox.models.yolo_pafpn import YOLOPAFPN
-from yolox.utils.checkpoint import CheckpointError, LoadReport, load_checkpoint, load_model_weights
+from yolox.models.build import ARCH_FIELDS, ModelConfig, build_model, model_config_differences
+from yolox.utils.checkpoint import (
+    CheckpointError,
+    InferenceSettings,
+    LoadReport,
+    load_checkpoint,
+    load_model_weights,
+)
 from yolox.utils.device import select_device
 
 from .pretrained import resolve_pretrained
@@ -34,19 +36,6 @@ __all__ = [
     "load_model",
     "resolve_checkpoint_path",
 ]
-
-#: fields that change the network (or what its outputs mean): a difference is an error
-ARCH_FIELDS = (
-    "neck",
-    "depth",
-    "width",
-    "depthwise",
-    "act",
-    "num_classes",
-    "attention",
-    "in_channels",
-    "darknet_depth",
-)
 
 
 class ModelMismatchError(CheckpointError):
@@ -65,38 +54,27 @@ class LoadedModel:
     warnings: List[str] = field(default_factory=list)
     checkpoint: Dict[str, Any] = field(default_factory=dict)  # everything but the weights
 
+    @property
+    def settings(self) -> InferenceSettings:
+        """Test size, thresholds, run name... stored by the trainer (all None if absent)."""
+        return InferenceSettings.from_checkpoint(self.checkpoint)
 
-def _attention_plan(attention: Any) -> Any:
-    """Canonical per-position form of an ``attention`` field, so ``"cam"`` == ``{"type": "CA"}``."""
-    try:
-        plan = resolve_attention_plan(attention, YOLOPAFPN.POSITIONS)
-        return {pos: normalize_attention_spec(spec) for pos, spec in plan.items()}
-    except (ValueError, TypeError):
-        return attention
-
-
-def _same(name: str, a: Any, b: Any) -> bool:
-    if name == "attention":
-        return _attention_plan(a) == _attention_plan(b)
-    if isinstance(a, float) or isinstance(b, float):
-        try:
-            return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
-        except (TypeError, ValueError):
-            return False
-    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        return list(a) == list(b)
-    return a == b
+    def test_size(self, exp: Any = None) -> Tuple[int, int]:
+        """The exp's test size when an exp is given, else the trained one, else 640 x 640."""
+        if exp is not None:
+            return tuple(exp.test_size)
+        return self.settings.test_size or (640, 640)
 
 
 def compare_model_configs(
     checkpoint_cfg: ModelConfig, exp_cfg: ModelConfig
 ) -> Tuple[List[str], List[str]]:
     """(errors, warnings): one line per differing field, ``checkpoint`` value vs ``exp`` value."""
-    errors, warnings = [], []
-    for name in ARCH_FIELDS:
-        a, b = getattr(checkpoint_cfg, name), getattr(exp_cfg, name)
-        if not _same(name, a, b):
-            errors.append(f"{name}: checkpoint {a!r} vs exp {b!r}")
+    errors = [
+        f"{name}: checkpoint {a!r} vs exp {b!r}"
+        for name, a, b in model_config_differences(checkpoint_cfg, exp_cfg, ARCH_FIELDS)
+    ]
+    warnings = []
     a_names, b_names = checkpoint_cfg.class_names, exp_cfg.class_names
     if a_names is not None and b_names is not None and list(a_names) != list(b_names):
         diff = [f"{i}: {x!r} vs {y!r}" for i, (x, y) in enumerate(zip(a_names, b_names)) if x != y][

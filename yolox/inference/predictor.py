@@ -103,6 +103,7 @@ class Predictor:
         self.legacy = legacy
         self.clip_boxes = clip_boxes
         self.model.head.decode_in_inference = True
+        self.run_name: Optional[str] = None  # the training run, when built from its checkpoint
 
     @classmethod
     def from_checkpoint(
@@ -115,14 +116,19 @@ class Predictor:
     ) -> Predictor:
         """Rebuild the model from ``path`` (see :func:`yolox.inference.load_model`).
 
-        ``test_size`` defaults to the exp's, else 640 x 640; ``kwargs`` go to the constructor.
+        ``test_size`` defaults to the exp's, else the one the checkpoint was trained with, else
+        640 x 640; ``kwargs`` go to the constructor. ``run_name`` is the checkpoint's run.
         """
         loaded = load_model(path, exp=exp, device=device)
-        if test_size is None:
-            test_size = getattr(exp, "test_size", None) or (640, 640)
-        return cls(
-            loaded.model, class_names_for(loaded, exp), test_size=test_size, device=device, **kwargs
+        predictor = cls(
+            loaded.model,
+            class_names_for(loaded, exp),
+            test_size=test_size or loaded.test_size(exp),
+            device=device,
+            **kwargs,
         )
+        predictor.run_name = loaded.settings.exp_name
+        return predictor
 
     @classmethod
     def from_pretrained(

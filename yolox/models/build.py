@@ -8,16 +8,26 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, fields
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from torch import nn
 
+from .attention import normalize_attention_spec
+from .neck_attention import resolve_attention_plan
 from .yolo_fpn import YOLOFPN
 from .yolo_head import YOLOXHead
 from .yolo_pafpn import YOLOPAFPN
 from .yolox import YOLOX
 
-__all__ = ["ModelConfig", "MODEL_ZOO", "build_model", "init_yolox_", "zoo_config"]
+__all__ = [
+    "ARCH_FIELDS",
+    "ModelConfig",
+    "MODEL_ZOO",
+    "build_model",
+    "init_yolox_",
+    "model_config_differences",
+    "zoo_config",
+]
 
 BN_EPS = 1e-3
 BN_MOMENTUM = 0.03
@@ -58,6 +68,47 @@ class ModelConfig:
         if values.get("class_names") is not None:
             values["class_names"] = tuple(values["class_names"])
         return cls(**values)
+
+
+#: fields that change the network (or what its outputs mean); class_names only name them
+ARCH_FIELDS = tuple(f.name for f in fields(ModelConfig) if f.name not in ("name", "class_names"))
+
+
+def _attention_plan(attention: Any) -> Any:
+    """Canonical per-position form of an ``attention`` field, so ``"cam"`` == ``{"type": "CA"}``."""
+    try:
+        plan = resolve_attention_plan(attention, YOLOPAFPN.POSITIONS)
+        return {pos: normalize_attention_spec(spec) for pos, spec in plan.items()}
+    except (ValueError, TypeError):
+        return attention
+
+
+def _same(name: str, a: Any, b: Any) -> bool:
+    if name == "attention":
+        return _attention_plan(a) == _attention_plan(b)
+    if isinstance(a, float) or isinstance(b, float):
+        try:
+            return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
+        except (TypeError, ValueError):
+            return False
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return list(a) == list(b)
+    return a == b
+
+
+ConfigLike = Union[ModelConfig, Mapping[str, Any]]
+
+
+def model_config_differences(
+    first: ConfigLike, second: ConfigLike, names: Optional[Tuple[str, ...]] = None
+) -> List[Tuple[str, Any, Any]]:
+    """``(field, first value, second value)`` for each field of ``names`` (default: every field
+    but ``name``) that differs; attention specs are compared in canonical form. Plain dicts
+    (what checkpoints hold, possibly of custom models) work too; a missing key is None."""
+    a = first.to_dict() if isinstance(first, ModelConfig) else dict(first)
+    b = second.to_dict() if isinstance(second, ModelConfig) else dict(second)
+    keys = names or tuple(sorted((set(a) | set(b)) - {"name"}))
+    return [(k, a.get(k), b.get(k)) for k in keys if not _same(k, a.get(k), b.get(k))]
 
 
 # Official depth/width multipliers (yolox-nano and yolox-tiny from the exps of YOLOX v0.3.0).

@@ -6,9 +6,11 @@ Examples::
     python tools/demo.py video -n yolox-s -c yolox_s.pth --path clip.mp4 --save_result
     python tools/demo.py image --backend onnxruntime --onnx yolox.onnx --path assets/ --save_result
 
-The model (size, classes, names, attention) is rebuilt from the checkpoint when it carries its
-configuration; an official release needs ``-f``/``-n``. Results go to
-``<output_dir>/<experiment>/vis_res/<timestamp>/`` (``output_dir`` defaults to ./YOLOX_outputs).
+The model (size, classes, names, attention) and its trained test size are rebuilt from the
+checkpoint when it carries its configuration; an official release needs ``-f``/``-n``. Results
+go to ``<output_dir>/<experiment>/vis_res/<timestamp>/`` (``output_dir`` defaults to
+./YOLOX_outputs; ``<experiment>`` is ``-expn``, the exp's name, else the run stored in the
+checkpoint).
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ def make_parser() -> argparse.ArgumentParser:
         default=None,
         type=int,
         nargs="+",
-        help="test size H [W] (default: exp's, else 640)",
+        help="test size H [W] (default: the exp's, else the checkpoint's, else 640)",
     )
     add_runtime_args(parser)
     parser.add_argument(
@@ -178,13 +180,17 @@ def run_stream(predictor, source: Any, save_path: Optional[str], show: bool) -> 
 
 
 def _experiment_name(args: argparse.Namespace, exp: Optional[Any], predictor: Any) -> str:
+    """-expn, the exp's name, the run stored in the checkpoint, else the file's folder or stem."""
     if args.experiment_name:
         return args.experiment_name
     if exp is not None:
         return exp.exp_name
-    if args.ckpt:
-        return Path(args.ckpt).stem
-    return Path(args.onnx or "onnx").stem
+    if getattr(predictor, "run_name", None):
+        return predictor.run_name
+    source = Path(args.ckpt or args.onnx or "onnx")
+    if source.name.endswith("_ckpt.pth") and source.resolve().parent.name:
+        return source.resolve().parent.name  # <output_dir>/<run>/best_ckpt.pth of older runs
+    return source.stem
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -10,9 +10,11 @@ Examples::
 The model (size, classes, class names, attention) is rebuilt from the checkpoint when it
 carries its configuration, so its exp file is not needed for the model. The *dataset* still
 comes from an exp: ``-f``/``-n`` (checked against the checkpoint; a disagreement is an error
-listing the differing fields), or, without one, a default exp that takes its model fields from
-the checkpoint and its data from ``--format``/``--data-dir`` (plus ``KEY VALUE`` overrides, e.g.
-``val_ann instances_val.json val_name images``). Official releases (no configuration inside)
+listing the differing fields), or, without one, a default exp set up as the checkpoint's run:
+its model fields, test size, confidence and NMS thresholds, dataset format, VOC metric and
+validation split, so the AP printed at the end of training is reproduced; the data folder comes
+from ``--data-dir`` (``--format``, ``--tsize``, ``--conf``, ``--nms`` and ``KEY VALUE``
+overrides such as ``val_ann instances_val.json val_name images`` still apply). Official releases (no configuration inside)
 need ``-f``/``-n``. ``--backend onnxruntime --onnx FILE`` scores an exported ONNX model
 instead (with ``-f``/``-n`` for the dataset), to check that export kept the accuracy.
 """
@@ -37,7 +39,7 @@ from yolox.inference.cli import (
 )
 from yolox.inference.fast import optimize_for_inference
 from yolox.inference.loading import load_model, resolve_checkpoint_path
-from yolox.utils.checkpoint import load_checkpoint
+from yolox.utils.checkpoint import InferenceSettings, load_checkpoint
 from yolox.utils.device import select_device
 from yolox.utils.metric import format_ap
 from yolox.utils.model_utils import fuse_model, get_model_info
@@ -80,7 +82,7 @@ def make_parser() -> argparse.ArgumentParser:
         dest="dataset_format",
         choices=["coco", "voc"],
         default=None,
-        help="dataset format when no exp is given (model from the checkpoint)",
+        help="dataset format when no exp is given (default: the checkpoint's)",
     )
     parser.add_argument(
         "--data-dir", default=None, help="dataset root (overrides the exp's data_dir)"
@@ -94,31 +96,29 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def exp_from_checkpoint(ckpt_path: str, dataset_format: str) -> Any:
-    """A default Exp whose model fields copy the checkpoint's ``model_config`` (data set later)."""
+def exp_from_checkpoint(ckpt_path: str, dataset_format: Optional[str] = None) -> Any:
+    """A default Exp set up as the checkpoint's run: its model fields, test size, thresholds,
+    dataset format, VOC metric and validation split (the data folder comes from --data-dir)."""
     from yolox.exp import Exp
+    from yolox.models.build import ModelConfig
 
-    config = load_checkpoint(ckpt_path).get("model_config")
+    checkpoint = load_checkpoint(ckpt_path)
+    config = checkpoint.get("model_config")
     if config is None:
         raise UsageError(
             f"checkpoint {ckpt_path} carries no model_config: give its experiment with -f or -n"
         )
     exp = Exp()
-    for key in (
-        "num_classes",
-        "class_names",
-        "depth",
-        "width",
-        "act",
-        "depthwise",
-        "neck",
-        "in_channels",
-        "attention",
-    ):
-        if key in config:
-            setattr(exp, key, tuple(config[key]) if isinstance(config[key], list) else config[key])
-    exp.model_name = config.get("name")
-    exp.exp_name = config.get("name") or "checkpoint"
+    exp.apply_model_config(ModelConfig.from_dict(dict(config)))
+    settings = InferenceSettings.from_checkpoint(checkpoint)
+    dataset_format = dataset_format or settings.dataset_format or "coco"
+    if settings.dataset_format not in (None, dataset_format):
+        logger.warning(
+            f"{ckpt_path} was trained on a {settings.dataset_format} dataset; evaluating "
+            f"--format {dataset_format}"
+        )
+    settings.apply_to(exp)
+    exp.exp_name = settings.exp_name or config.get("name") or "checkpoint"
     exp.dataset_format = dataset_format
     if exp.class_names is None:
         exp.class_names = tuple(str(i) for i in range(exp.num_classes))
@@ -129,10 +129,11 @@ def prepare_exp(args: argparse.Namespace) -> Any:
     opts = list(args.opts or [])
     exp = build_exp(args, [])
     if exp is None:
-        if args.dataset_format is None or args.data_dir is None:
+        if args.data_dir is None:
             raise UsageError(
                 "eval needs a dataset: give an experiment (-f EXP_FILE or -n NAME), or "
-                "--format coco|voc and --data-dir DIR (the model is rebuilt from the checkpoint)"
+                "--data-dir DIR (and --format coco|voc unless the checkpoint's is right); the "
+                "model and its test settings are rebuilt from the checkpoint"
             )
         if not args.ckpt:
             raise UsageError("without -f/-n, give the checkpoint with -c")
