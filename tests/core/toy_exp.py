@@ -53,7 +53,8 @@ class ToyDetector(nn.Module):
         out = self.head.pred(feat) * (1.0 + self.head.gamma)
         if not self.training:
             return out.flatten(2).transpose(1, 2)
-        self.steps += 1
+        if torch.is_grad_enabled():  # training steps, not the trainer's check before a save
+            self.steps += 1
         rank = int(os.environ.get("RANK", "0"))
         if self.steps == self.die_at_iter and rank == self.fault_rank:
             if self.fault_mode == "freeze":

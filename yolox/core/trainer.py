@@ -111,6 +111,7 @@ class Trainer:
         self.iter = 0
         self.tracker: Tracker = NullTracker()
         self._rng_to_restore: dict | None = None
+        self._probe: tuple | None = None  # one image and its labels of the latest batch
         check_output_folder(self.file_name, _model_config_dict(exp))
         if self.rank == 0:
             os.makedirs(self.file_name, exist_ok=True)
@@ -166,6 +167,7 @@ class Trainer:
         with torch.autocast(device_type=self.device.type, enabled=self.amp):
             outputs = self.model(inps, targets)
         loss = outputs["total_loss"]
+        self._probe = (inps[:1], targets[:1])  # for the check before a save
 
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
@@ -186,8 +188,9 @@ class Trainer:
         Checked every iteration, with one flag pair agreed by all ranks (one small all-reduce):
         the loss (the head turns NaN/Inf predictions into a NaN loss before SimOTA) and, without
         AMP, the total gradient norm (with AMP the GradScaler already skips steps with Inf/NaN
-        gradients). With finite gradients a step cannot make the weights non-finite, so the
-        weights themselves are checked only when a checkpoint is written (see ``save_ckpt``).
+        gradients). A step with finite gradients can still leave weights that overflow at the
+        next forward; that is caught by the next iteration's loss, and, before any checkpoint
+        is written, by :meth:`_unsound_state`, so a checkpoint always holds a usable state.
         """
         flags = [torch.isfinite(loss.detach()).all()]
         if not self.amp:
@@ -209,14 +212,50 @@ class Trainer:
             what = "non-finite gradients (total gradient norm is NaN/Inf)"
         self._diverged(what)
 
-    def _diverged(self, what: str) -> None:
+    def _diverged(
+        self, what: str, outcome: str = "nothing of this step was applied or saved"
+    ) -> None:
         """Stop the run: one message with the position, the cause and the last good checkpoint."""
         raise TrainingDiverged(
             f"training diverged at epoch {self.epoch + 1}, iteration {self.iter + 1} "
-            f"(global {self.progress_in_iter + 1}): {what}. Nothing of this step was applied or "
-            f"saved; {self._last_good_checkpoint()}. Lower basic_lr_per_img (now "
+            f"(global {self.progress_in_iter + 1}): {what}; {outcome}; "
+            f"{self._last_good_checkpoint()}. Lower basic_lr_per_img (now "
             f"{self.exp.basic_lr_per_img:g}) or check the data."
         )
+
+    def _unsound_state(self, weights: dict) -> str | None:
+        """Why the state about to be saved must not be, or None; the same answer on every rank.
+
+        Checks every weight, buffer and optimizer tensor for NaN/Inf, then runs the training
+        model on one image of the latest batch exactly as the next step would (train mode, no
+        grad, BN statistics restored afterwards: no state changes): weights that are finite but
+        overflow at the next forward are no state to resume from.
+        """
+        bad = non_finite_tensors(weights)
+        reason = None
+        if bad:
+            more = ", ..." if len(bad) > 3 else ""
+            reason = f"{len(bad)} weight or optimizer tensors are non-finite ({', '.join(bad[:3])}{more})"
+        elif self._probe is not None and not self._finite_training_forward():
+            reason = "the updated weights give a NaN/Inf loss"
+        verdict = torch.tensor([0.0 if reason else 1.0], device=self.device)
+        if self.is_distributed:
+            dist.all_reduce(verdict, op=dist.ReduceOp.MIN)
+        if reason is None and verdict.item() < 1:
+            reason = "another process found a non-finite state"
+        return reason
+
+    def _finite_training_forward(self) -> bool:
+        model = unwrap_model(self.model)
+        buffers = list(model.buffers())
+        saved = [b.clone() for b in buffers]
+        try:
+            with torch.no_grad(), torch.autocast(device_type=self.device.type, enabled=self.amp):
+                outputs = model(*self._probe)
+        finally:
+            for buffer, value in zip(buffers, saved):
+                buffer.copy_(value)
+        return bool(torch.isfinite(outputs["total_loss"]).all())
 
     def _last_good_checkpoint(self) -> str:
         last = os.path.join(self.file_name, checkpoint_name("latest"))
@@ -422,19 +461,16 @@ class Trainer:
     def save_ckpt(self, *tags: str, iter_in_epoch: int = 0) -> None:
         """Write ``{tag}_ckpt.pth`` for each tag, atomically, on rank 0.
 
-        All ranks join (to share RNG states) and first check that the state to save is
-        finite: a checkpoint never holds NaN/Inf weights; the run stops instead.
+        All ranks join (to share RNG states) and first check that the state to save is sound
+        (:meth:`_unsound_state`): a checkpoint never holds a diverged state; the run stops.
         """
         model = unwrap_model(self.model)
         weights = {"model": model.state_dict(), "optimizer": self.optimizer.state_dict()}
         if self.use_model_ema:
             weights["ema"] = self.ema_model.ema.state_dict()
-        bad = non_finite_tensors(weights)
-        if bad:
-            self._diverged(
-                f"{len(bad)} weight or optimizer tensors are non-finite ({', '.join(bad[:3])}"
-                f"{', ...' if len(bad) > 3 else ''}), so {', '.join(tags)} was not written"
-            )
+        reason = self._unsound_state(weights)
+        if reason:
+            self._diverged(reason, f"{', '.join(checkpoint_name(t) for t in tags)} not written")
         rng_states = all_gather_object(get_rng_state())
         if self.rank != 0:
             return

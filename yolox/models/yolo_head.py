@@ -161,6 +161,8 @@ class YOLOXHead(nn.Module):
         cls_preds = raw[..., 5:]
         anchor_centers = (grids + 0.5) * strides
         anchor_strides = strides[:, 0]
+        if not bool(torch.isfinite(raw.detach()).all() & torch.isfinite(box_preds.detach()).all()):
+            return self._diverged_losses(raw)
 
         num_gt_per_image = (labels.sum(dim=2) > 0).sum(dim=1).tolist()
         cls_targets, reg_targets, l1_targets, fg_masks = [], [], [], []
@@ -224,6 +226,21 @@ class YOLOXHead(nn.Module):
             "conf_loss": loss_obj,
             "cls_loss": loss_cls,
             "num_fg": num_fg / max(num_gts, 1),
+        }
+
+    @staticmethod
+    def _diverged_losses(raw: torch.Tensor) -> Dict[str, torch.Tensor]:
+        """NaN losses for NaN/Inf predictions (a diverged model), in place of SimOTA, which
+        cannot assign them; the trainer stops on the NaN loss. Still attached to the graph,
+        so backward and DDP's gradient all-reduce run as for any step."""
+        nan = raw.sum() * float("nan")
+        return {
+            "total_loss": nan,
+            "iou_loss": nan.detach(),
+            "l1_loss": nan.detach(),
+            "conf_loss": nan.detach(),
+            "cls_loss": nan.detach(),
+            "num_fg": float("nan"),
         }
 
     @staticmethod
