@@ -10,7 +10,7 @@ import torch
 from toy_exp import Exp
 
 import yolox.utils.checkpoint as ckpt_module
-from yolox.core.errors import EXIT_DIVERGED, TrainingDiverged
+from yolox.core.errors import EXIT_DIVERGED, TrainingDiverged, UserInputError
 from yolox.core.trainer import Trainer
 
 
@@ -52,6 +52,7 @@ def make_args(name: str, **extra) -> argparse.Namespace:
         occupy=False,
         logger="tensorboard",
         save_interval=0,
+        strict=False,
     )
     args.update(extra)
     return argparse.Namespace(**args)
@@ -224,3 +225,131 @@ def test_epochs_shorter_than_print_interval_still_log_their_losses(tmp_path):
     for epoch in (1, 2):
         assert f"epoch: {epoch}/2, iter: 6/6" in log
     assert "iter: 5/6" not in log  # other iterations follow print_interval as before
+
+
+def _assert_same_final_state(ref: dict, got: dict) -> None:
+    for key in ("model", "train_model"):
+        for name, tensor in ref[key].items():
+            assert torch.equal(tensor, got[key][name]), f"{key}.{name} differs after resume"
+    assert got["ema_updates"] == ref["ema_updates"] and got["iteration"] == ref["iteration"]
+    ref_opt, got_opt = ref["optimizer"]["state"], got["optimizer"]["state"]
+    for idx in ref_opt:
+        assert torch.equal(ref_opt[idx]["momentum_buffer"], got_opt[idx]["momentum_buffer"])
+
+
+@pytest.mark.parametrize(
+    "kind", ["latest", "last_epoch", "best", "epoch_1", "epoch_2", "last_mosaic_epoch"]
+)
+def test_every_checkpoint_kind_resumes_exactly(tmp_path, deterministic, kind):
+    # 3 epochs of 6 iterations; mosaic closes at epoch 2 (max_epoch 3 - no_aug_epochs 1 is the
+    # first no-aug epoch, as in official YOLOX), so last_mosaic_epoch is the end of epoch 1.
+    Trainer(make_exp(tmp_path / "a"), make_args("run")).train()
+    ref = load(tmp_path / "a" / "run" / "latest_ckpt.pth")
+    trainer = StoppingTrainer(make_exp(tmp_path / "b"), make_args("run"))
+    trainer.stop_at = 15
+    with pytest.raises(Interrupted):
+        trainer.train()
+    source = tmp_path / "b" / "run" / f"{kind}_ckpt.pth"
+    saved = load(source)
+    epoch = {"epoch_1": 1, "last_mosaic_epoch": 1}.get(kind, 2 if kind != "best" else None)
+    if epoch is not None:
+        assert saved["start_epoch"] == epoch and saved["iter_in_epoch"] == 0
+        assert saved["iteration"] == saved["data_position"] == saved["ema_updates"] == 6 * epoch
+
+    Trainer(make_exp(tmp_path / "c"), make_args("run", resume=True, ckpt=str(source))).train()
+    _assert_same_final_state(ref, load(tmp_path / "c" / "run" / "latest_ckpt.pth"))
+
+
+def test_last_mosaic_checkpoint_is_written_after_a_mid_epoch_resume(tmp_path, deterministic):
+    Trainer(make_exp(tmp_path / "a"), make_args("run")).train()
+    ref = load(tmp_path / "a" / "run" / "last_mosaic_epoch_ckpt.pth")
+    trainer = StoppingTrainer(make_exp(tmp_path / "b"), make_args("run", save_interval=4))
+    trainer.stop_at = 6  # mid epoch 1, the last mosaic epoch; latest holds iteration 4
+    with pytest.raises(Interrupted):
+        trainer.train()
+    out = tmp_path / "b" / "run"
+    assert not (out / "last_mosaic_epoch_ckpt.pth").exists()
+    Trainer(make_exp(tmp_path / "b"), make_args("run", resume=True, save_interval=4)).train()
+    got = load(out / "last_mosaic_epoch_ckpt.pth")
+    assert got["iteration"] == ref["iteration"] == 6
+    for name, tensor in ref["model"].items():
+        assert torch.equal(tensor, got["model"][name]), name
+
+
+def test_non_finite_gradients_stop_before_the_step(tmp_path):
+    exp = make_exp(tmp_path)
+    model = exp.get_model()
+    calls = []
+
+    def poison_third_step(grad):
+        calls.append(1)
+        return grad * float("inf") if len(calls) == 3 else grad
+
+    model.stem.weight.register_hook(poison_third_step)
+    trainer = Trainer(exp, make_args("run"))
+    weights_before = {}
+
+    real_stop = trainer._stop_if_diverged
+
+    def remember_weights(loss, outputs):
+        weights_before.update({k: v.clone() for k, v in model.state_dict().items()})
+        real_stop(loss, outputs)
+
+    trainer._stop_if_diverged = remember_weights
+    with pytest.raises(TrainingDiverged, match="iteration 3 .*non-finite gradients"):
+        trainer.train()
+    for name, tensor in model.state_dict().items():  # the poisoned step was not applied
+        assert torch.equal(tensor, weights_before[name]), name
+
+
+def test_stale_temp_files_of_this_run_are_removed_at_start(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    stale = out / ".latest_ckpt.pth.k2j4_x9q.tmp"  # as save_checkpoint names them
+    stale.write_bytes(b"half a checkpoint")
+    unrelated = [
+        out / "notes.tmp",
+        out / ".latest_ckpt.pth.bak",
+        tmp_path / ".best_ckpt.pth.a1.tmp",
+    ]
+    for path in unrelated:
+        path.write_text("keep me")
+    Trainer(make_exp(tmp_path), make_args("run"))
+    assert not stale.exists()
+    assert all(path.read_text() == "keep me" for path in unrelated)
+    assert "Removed" in (out / "train_log.txt").read_text()
+
+
+def test_finetuning_from_a_checkpoint_of_another_size_warns_and_strict_fails(tmp_path):
+    other = tmp_path / "other.pth"  # as if from a wider model: every conv has another shape
+    model = make_exp(tmp_path).get_model()
+    torch.save(
+        {"model": {k: torch.zeros(*v.shape, 2) for k, v in model.state_dict().items()}}, other
+    )
+    Trainer(make_exp(tmp_path), make_args("ft", ckpt=str(other), max_epoch=1)).before_train()
+    log = (tmp_path / "ft" / "train_log.txt").read_text()
+    assert "WARNING" in log and "fits this model badly" in log and "--strict" in log
+    with pytest.raises(UserInputError, match="(?s)--strict.*shape mismatch"):
+        Trainer(make_exp(tmp_path), make_args("ft2", ckpt=str(other), strict=True)).before_train()
+
+
+def test_history_checkpoints_are_limited_and_their_space_is_logged(tmp_path):
+    exp = make_exp(tmp_path, max_epoch=3, eval_interval=1, max_history_ckpt=2)
+    Trainer(exp, make_args("run")).train()
+    out = tmp_path / "run"
+    assert sorted(p.name for p in out.glob("epoch_*")) == ["epoch_2_ckpt.pth", "epoch_3_ckpt.pth"]
+    log = (out / "train_log.txt").read_text()
+    assert f"Removed {out / 'epoch_1_ckpt.pth'}" in log
+    assert "2 history epoch_*_ckpt.pth" in log and "MB" in log
+
+
+def test_a_run_of_another_model_never_writes_into_a_folder(tmp_path):
+    Trainer(make_exp(tmp_path, max_epoch=1), make_args("run")).train()
+    best = tmp_path / "run" / "best_ckpt.pth"
+    before = best.read_bytes()
+    other = make_exp(tmp_path, max_epoch=1, num_classes=2, class_names=("a", "b"))
+    with pytest.raises(UserInputError, match="another model .*num_classes.*-expn"):
+        Trainer(other, make_args("run"))
+    assert best.read_bytes() == before
+    # the same model may run there again (official behaviour), and resume
+    Trainer(make_exp(tmp_path, max_epoch=2), make_args("run", resume=True)).train()

@@ -71,6 +71,11 @@ def make_train_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--sync-bn", action="store_true", help="SyncBatchNorm under DDP (CUDA)")
     parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail unless every tensor of the -c checkpoint fits the model (fine-tuning)",
+    )
+    parser.add_argument(
         "opts", default=None, nargs=argparse.REMAINDER, help="exp fields to override: KEY VALUE ..."
     )
     return parser

@@ -26,6 +26,7 @@ from yolox.core.errors import TrainingDiverged, UserInputError
 from yolox.core.launch import resolve_device
 from yolox.core.output_folder import check_output_folder
 from yolox.core.trackers import NullTracker, Tracker, build_tracker
+from yolox.exp.train_sizes import describe_training_sizes, input_size_override_warning
 from yolox.utils.allreduce_norm import all_reduce_norm
 from yolox.utils.checkpoint import (
     CheckpointError,
@@ -339,6 +340,10 @@ class Trainer:
         if self._rng_to_restore is not None:  # after the loader drew its seeds, as in the first run
             set_rng_state(self._rng_to_restore)
         logger.info(f"Training from epoch {self.start_epoch + 1}, iteration {self.start_iter + 1}")
+        logger.info(describe_training_sizes(self.exp))
+        size_warning = input_size_override_warning(self.exp)
+        if size_warning:
+            logger.warning(size_warning)
 
     def _wrap_ddp(self, model: nn.Module) -> nn.Module:
         sync_bn = bool(_arg(self.args, "sync_bn", False) or getattr(self.exp, "sync_bn", False))

@@ -84,13 +84,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = make_parser().parse_args(argv)
     from yolox.core.exit_codes import run_with_exit_codes
     from yolox.core.launch import default_num_devices, launch
+    from yolox.core.output_folder import derived_experiment_name
     from yolox.inference.pretrained import resolve_pretrained
     from yolox.utils.setup_env import configure_module, configure_nccl, configure_omp
 
     def body() -> None:
         exp = load_exp(args)
-        if not args.experiment_name:
-            args.experiment_name = exp.exp_name
+        if not args.experiment_name:  # a model override is another run: my_data -> my_data_cam
+            args.experiment_name = derived_experiment_name(exp.exp_name, args.opts or [])
         args.ckpt = resolve_pretrained(args.ckpt)  # -c yolox-s: the official weights
         check_args(args, exp)
         configure_module()
