@@ -166,3 +166,46 @@ def test_an_exp_file_can_import_a_helper_next_to_it(tmp_path):
     exp = get_exp(str(tmp_path / "my_exp.py"), None)
     assert exp.max_epoch == 7 and exp.exp_name == "my_exp"
     assert str(tmp_path) not in sys.path  # the folder is only on the path while importing
+
+
+def test_every_model_config_field_round_trips_through_the_exp_and_a_checkpoint(tmp_path):
+    from dataclasses import fields
+
+    from yolox.tools.eval import exp_from_checkpoint
+    from yolox.utils.checkpoint import save_checkpoint
+
+    changed = ModelConfig(
+        name="my-net",
+        neck="yolofpn",
+        depth=0.5,
+        width=0.75,
+        depthwise=True,
+        act="relu",
+        num_classes=2,
+        class_names=("a", "b"),
+        attention={"type": "se", "reduction": 8},
+        in_channels=(64, 128, 256),
+        darknet_depth=21,
+    )
+    defaults = ModelConfig()
+    assert all(getattr(changed, f.name) != getattr(defaults, f.name) for f in fields(ModelConfig))
+    exp = Exp()
+    exp.apply_model_config(changed)
+    assert exp.model_config() == changed
+    path = save_checkpoint(tmp_path / "c.pth", {"model_config": changed.to_dict()})
+    assert exp_from_checkpoint(str(path), "coco").model_config() == changed
+
+
+def test_training_sizes_are_described_and_a_forgotten_random_size_is_warned():
+    from yolox.exp.train_sizes import describe_training_sizes, input_size_override_warning
+
+    exp = get_exp(None, "yolox-nano")  # official: random_size (10, 20) overrides input_size
+    assert "320x320 to 640x640 px" in describe_training_sizes(exp)
+    assert input_size_override_warning(exp) is None
+    exp.merge(["input_size", "(320, 320)"])
+    assert "trains at 320-640 px" in input_size_override_warning(exp)
+    exp.merge(["random_size", "(10, 10)"])
+    assert input_size_override_warning(exp) is None
+    assert "320x320 to 320x320 px" in describe_training_sizes(exp)
+    plain = Exp()  # no random_size: input_size +- multiscale_range
+    assert "480x480 to 800x800 px" in describe_training_sizes(plain)

@@ -64,7 +64,7 @@ def test_train_then_resume_in_process(tmp_path):
     assert state["start_epoch"] == 2 and state["iteration"] == 6
 
 
-def test_nan_exit_code(tmp_path, capsys):
+def test_divergence_exit_code(tmp_path, capsys):
     argv = [
         "-f",
         TOY,
@@ -77,5 +77,22 @@ def test_nan_exit_code(tmp_path, capsys):
         "nan_at_iter",
         "2",
     ]
-    assert main(argv) == 1
-    assert "non-finite loss" in capsys.readouterr().err
+    assert main(argv) == 4  # "training diverged"
+    assert "training diverged at epoch 1, iteration 2" in capsys.readouterr().err
+
+
+def test_a_model_override_trains_into_its_own_folder(tmp_path):
+    common = ["-f", TOY, "-b", "4", "--device", "cpu"]
+    assert main([*common, "output_dir", str(tmp_path), "max_epoch", "1"]) == 0
+    baseline = tmp_path / "toy" / "best_ckpt.pth"
+    before = baseline.read_bytes()
+    # like `attention cam` on a real exp: a model field changed on the command line
+    two = ["num_classes", "2", "class_names", "('a', 'b')"]
+    assert main([*common, "output_dir", str(tmp_path), "max_epoch", "1", *two]) == 0
+    assert baseline.read_bytes() == before
+    assert (tmp_path / "toy_num_classes2" / "best_ckpt.pth").is_file()
+    # the same override again continues in that folder; -expn of the baseline is refused
+    assert main([*common, "--resume", "output_dir", str(tmp_path), "max_epoch", "2", *two]) == 0
+    argv = [*common, "-expn", "toy", "output_dir", str(tmp_path), *two]
+    assert main(argv) == 2
+    assert baseline.read_bytes() == before

@@ -71,3 +71,66 @@ def test_ddp_prefix_is_stripped():
     wrapped = {f"module.{k}": v for k, v in model.state_dict().items()}
     report = load_model_weights(build_model(zoo_config("yolox-nano")), {"model": wrapped})
     assert report.exact
+
+
+def test_unreadable_files_are_explained_without_torchs_unsafe_advice(tmp_path):
+    import argparse
+
+    noise = tmp_path / "noise.pth"
+    noise.write_bytes(bytes(range(256)) * 8)
+    pickled = tmp_path / "pickled.pth"
+    torch.save({"model": {}, "args": argparse.Namespace(lr=1)}, pickled)
+    truncated = tmp_path / "truncated.pth"
+    truncated.write_bytes(pickled.read_bytes()[:200])
+    expected = {
+        noise: "not a PyTorch checkpoint",
+        pickled: "argparse.Namespace",
+        truncated: "truncated or corrupted",
+    }
+    for path, reason in expected.items():
+        with pytest.raises(CheckpointError) as info:
+            load_checkpoint(path)
+        message = str(info.value)
+        assert str(path) in message and reason in message
+        assert "weights_only" not in message and "will likely succeed" not in message
+
+
+def test_stale_temp_file_pattern_matches_what_save_checkpoint_writes(tmp_path, monkeypatch):
+    from yolox.utils.checkpoint import remove_stale_temp_files
+
+    def killed(obj, handle, *args, **kwargs):
+        raise KeyboardInterrupt  # before the cleanup of save_checkpoint can run, see below
+
+    real_unlink = ckpt_mod.os.unlink
+    monkeypatch.setattr(ckpt_mod.os, "unlink", lambda path: None)  # as if killed (-9)
+    monkeypatch.setattr(ckpt_mod.torch, "save", killed)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(tmp_path / "latest_ckpt.pth", {"model": {}})
+    monkeypatch.setattr(ckpt_mod.os, "unlink", real_unlink)
+    left = list(tmp_path.glob(".*.tmp"))
+    assert len(left) == 1
+    keep = [tmp_path / "other.tmp", tmp_path / "latest_ckpt.pth.tmp"]
+    for path in keep:
+        path.write_text("x")
+    assert remove_stale_temp_files(tmp_path) == left
+    assert not left[0].exists() and all(path.exists() for path in keep)
+
+
+def test_inference_settings_round_trip_through_a_checkpoint(tmp_path):
+    from types import SimpleNamespace
+
+    from yolox.utils.checkpoint import InferenceSettings
+
+    exp = SimpleNamespace(
+        exp_name="ignored", test_size=(128, 160), input_size=(256, 256), test_conf=0.02,
+        nmsthre=0.5, dataset_format="voc", voc_metric="voc10", val_sets=(("2007", "test"),),
+        val_ann="val.json", val_name="val2017",
+    )  # fmt: skip
+    settings = InferenceSettings.from_exp(exp, "my_run")
+    path = save_checkpoint(tmp_path / "c.pth", {"inference": settings.to_dict()})
+    restored = InferenceSettings.from_checkpoint(load_checkpoint(path))
+    assert restored == settings and restored.exp_name == "my_run"
+    target = SimpleNamespace()
+    restored.apply_to(target)
+    assert target.test_size == (128, 160) and target.val_sets == (("2007", "test"),)
+    assert InferenceSettings.from_checkpoint({}) == InferenceSettings()  # older checkpoints
