@@ -168,7 +168,7 @@ class Trainer:
         with torch.autocast(device_type=self.device.type, enabled=self.amp):
             outputs = self.model(inps, targets)
         loss = outputs["total_loss"]
-        self._probe = (inps[:1], targets[:1])  # for the check before a save
+        self._probe = (inps[:1].clone(), targets[:1].clone())  # for the check before a save
 
         self.optimizer.zero_grad(set_to_none=True)
         self.scaler.scale(loss).backward()
