@@ -25,7 +25,23 @@ def test_plan_accepts_positions_list_and_mapping():
     plan = resolve_attention_plan(
         {"positions": {"dark5": "cam", "C3_n3": {"type": "eca", "k_size": 3}}}, POSITIONS
     )
-    assert plan == {"dark5": "cam", "C3_n3": {"type": "eca", "k_size": 3}}
+    assert plan == {"dark5": {"type": "cam"}, "C3_n3": {"type": "eca", "k_size": 3}}
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [None, "none", "None", " NONE ", {}, {"type": "None", "positions": ["dark3"]}],
+)
+def test_none_in_any_spelling_means_no_module(spec):
+    assert resolve_attention_plan(spec, POSITIONS) == {}
+    assert len(YOLOPAFPN(0.33, 0.25, attention=spec).attention) == 0
+
+
+def test_none_for_one_position_builds_nothing_there():
+    spec = {"positions": {"dark3": "None", "dark4": {"type": "none"}, "dark5": "CA", "C3_p3": None}}
+    assert resolve_attention_plan(spec, POSITIONS) == {"dark5": {"type": "cam"}}
+    neck = YOLOPAFPN(0.33, 0.25, attention=spec)
+    assert list(neck.attention) == ["dark5"]  # no nn.Identity entries for the "none" positions
 
 
 @pytest.mark.parametrize(

@@ -160,10 +160,11 @@ def deterministic_mode(enabled: bool) -> Iterator[None]:
 
 def evaluate_final(exp: Any, ckpt_path: Path, batch_size: int, device: torch.device) -> Dict:
     """AP of the final model: the ``model`` weights (EMA when enabled) of the last checkpoint."""
+    from yolox.exp import get_checked_model
     from yolox.utils.checkpoint import load_checkpoint, load_model_weights
 
     ckpt = load_checkpoint(str(ckpt_path), map_location="cpu")
-    model = exp.get_model()
+    model = get_checked_model(exp)
     load_model_weights(model, {"model": ckpt["model"]}, strict=True)
     model.to(device).eval()
     evaluator = exp.get_evaluator(batch_size=batch_size, is_distributed=False)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Mapping, Optional, Sequence
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 from yolox.core.errors import UserInputError
 from yolox.models.build import ARCH_FIELDS, model_config_differences
@@ -52,16 +52,18 @@ def _stored_model_config(folder: str) -> Optional[tuple]:
     return None
 
 
-def check_output_folder(folder: str, model_config: Mapping[str, Any]) -> None:
+def check_output_folder(folder: str, describe_model: Callable[[], Mapping[str, Any]]) -> None:
     """Raise UserInputError when ``folder`` holds checkpoints of another model configuration.
 
-    A run (or ``--resume`` of it) with the same configuration may continue in its folder.
+    ``describe_model`` gives this run's configuration; it is only called when the folder holds a
+    checkpoint (describing the model may mean building it). A run (or ``--resume`` of it) with
+    the same configuration may continue in its folder.
     """
     stored = _stored_model_config(folder)
     if stored is None:
         return
     path, config = stored
-    differences = model_config_differences(config, model_config)
+    differences = model_config_differences(config, describe_model())
     if differences:
         listed = "; ".join(f"{k}: {a!r} there vs {b!r} now" for k, a, b in differences[:5])
         raise UserInputError(

@@ -26,7 +26,9 @@ from yolox.core.errors import TrainingDiverged, UserInputError
 from yolox.core.launch import resolve_device
 from yolox.core.output_folder import check_output_folder
 from yolox.core.trackers import NullTracker, Tracker, build_tracker
+from yolox.exp import get_checked_model
 from yolox.exp.train_sizes import describe_training_sizes, input_size_override_warning
+from yolox.models.build import ModelConfig, describe_model
 from yolox.utils.allreduce_norm import all_reduce_norm
 from yolox.utils.checkpoint import (
     CheckpointError,
@@ -113,7 +115,7 @@ class Trainer:
         self.tracker: Tracker = NullTracker()
         self._rng_to_restore: dict | None = None
         self._probe: tuple | None = None  # one image and its labels of the latest batch
-        check_output_folder(self.file_name, _model_config_dict(exp))
+        check_output_folder(self.file_name, lambda: _model_config_dict(exp, _built_quietly(exp)))
         if self.rank == 0:
             os.makedirs(self.file_name, exist_ok=True)
         setup_logger(self.file_name, distributed_rank=self.rank, filename="train_log.txt", mode="a")
@@ -273,7 +275,7 @@ class Trainer:
         if seed is not None:
             seed_everything(int(seed) + self.rank)
 
-        model = self.exp.get_model()
+        model = get_checked_model(self.exp)
         n_params = sum(p.numel() for p in model.parameters())
         logger.info(f"Model: {n_params / 1e6:.2f}M parameters")
         model.to(self.device)
@@ -497,7 +499,7 @@ class Trainer:
             train_model=weights["model"] if self.use_model_ema else None,
             ema_updates=int(self.ema_model.updates) if self.use_model_ema else None,
             rng=rng_states,
-            model_config=_model_config_dict(self.exp),
+            model_config=_model_config_dict(self.exp, model),
             inference=InferenceSettings.from_exp(self.exp, self.experiment_name),
         ).to_dict()
         for tag in tags:
@@ -581,10 +583,18 @@ class Trainer:
             logger.info(report.summary())
 
 
-def _model_config_dict(exp: Any) -> dict[str, Any]:
-    """``exp.model_config()`` as a plain dict (readable with ``weights_only=True``)."""
+def _built_quietly(exp: Any) -> nn.Module:
+    """``exp``'s checked model, built without touching the global random state."""
+    with torch.random.fork_rng(devices=[]):
+        return get_checked_model(exp)
+
+
+def _model_config_dict(exp: Any, model: nn.Module) -> dict[str, Any]:
+    """``exp.model_config()`` corrected by the built model, as a plain dict (``weights_only`` loads)."""
     config = exp.model_config()
-    return config.to_dict() if hasattr(config, "to_dict") else dict(config)
+    if isinstance(config, ModelConfig):
+        return describe_model(model, config).to_dict()
+    return dict(config)
 
 
 def _flat_config(exp: Any, args: Any) -> dict[str, Any]:

@@ -2,6 +2,15 @@
 
 from .base_exp import BaseExp
 from .build import ExpError, get_exp, get_exp_by_file, get_exp_by_name
+from .model_check import get_checked_model
 from .yolox_base import Exp
 
-__all__ = ["BaseExp", "Exp", "ExpError", "get_exp", "get_exp_by_file", "get_exp_by_name"]
+__all__ = [
+    "BaseExp",
+    "Exp",
+    "ExpError",
+    "get_checked_model",
+    "get_exp",
+    "get_exp_by_file",
+    "get_exp_by_name",
+]

@@ -16,7 +16,14 @@ import torch
 from loguru import logger
 from torch import nn
 
-from yolox.models.build import ARCH_FIELDS, ModelConfig, build_model, model_config_differences
+from yolox.exp import get_checked_model
+from yolox.models.build import (
+    ARCH_FIELDS,
+    ModelConfig,
+    build_model,
+    describe_model,
+    model_config_differences,
+)
 from yolox.utils.checkpoint import (
     CheckpointError,
     InferenceSettings,
@@ -89,9 +96,12 @@ def compare_model_configs(
 
 
 def exp_model_config(exp: Any) -> ModelConfig:
-    """The exp's architecture as a ModelConfig (``exp.model_config()``)."""
+    """The exp's architecture as a ModelConfig: ``exp.model_config()`` corrected by the model its
+    own (checked) ``get_model`` builds, since official exps build networks their fields do not
+    describe."""
     cfg = exp.model_config()
-    return cfg if isinstance(cfg, ModelConfig) else ModelConfig.from_dict(dict(cfg))
+    cfg = cfg if isinstance(cfg, ModelConfig) else ModelConfig.from_dict(dict(cfg))
+    return describe_model(get_checked_model(exp), cfg)
 
 
 def resolve_checkpoint_path(ckpt: Optional[str], exp: Any = None) -> str:
@@ -162,7 +172,8 @@ def load_model(
             )
         cfg = exp_model_config(exp)
         source = "exp"
-        model = build_model(cfg)
+        # the exp's own get_model (official exps override it), checked for its attention
+        model = get_checked_model(exp)
 
     report = load_model_weights(model, checkpoint, strict=False)
     if strict and (report.missing or report.mismatched):

@@ -105,8 +105,8 @@ def _constructor_options(cls: Type[nn.Module]) -> List[str]:
 def normalize_attention_spec(spec: AttentionSpec) -> Optional[Dict[str, Any]]:
     """Canonical dict form ``{"type": canonical_name, **options}`` of a spec, or None for none.
 
-    Names are case-insensitive and aliases resolve to the canonical name; ``"none"``/``""`` mean
-    no attention (handy on a command line). ``init="default"`` is dropped since it is implied.
+    Names are case-insensitive and aliases resolve to the canonical name; ``"none"``/``""`` (any
+    case, also as a dict's ``type``) mean no attention (handy on a command line). ``init="default"`` is dropped since it is implied.
     Option *names* are checked here; option *values* are checked by the module at build time.
     """
     if spec is None:
@@ -119,6 +119,8 @@ def normalize_attention_spec(spec: AttentionSpec) -> Optional[Dict[str, Any]]:
         raise TypeError(f"attention spec must be None, a name or a dict, got {type(spec).__name__}")
     if "type" not in spec or not isinstance(spec["type"], str):
         raise ValueError(f"attention spec dict needs a string 'type' key, got {spec!r}")
+    if spec["type"].strip().lower() in ("", "none"):
+        return None
     canonical = _canonical_name(spec["type"])
     options = {k: v for k, v in spec.items() if k != "type"}
     valid = _constructor_options(ATTENTION_REGISTRY[canonical])

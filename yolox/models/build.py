@@ -7,12 +7,11 @@ checkpoint alone, and lets every Exp share one code path for the official initia
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from torch import nn
 
-from .attention import normalize_attention_spec
 from .neck_attention import resolve_attention_plan
 from .yolo_fpn import YOLOFPN
 from .yolo_head import YOLOXHead
@@ -24,6 +23,7 @@ __all__ = [
     "ModelConfig",
     "MODEL_ZOO",
     "build_model",
+    "describe_model",
     "init_yolox_",
     "model_config_differences",
     "zoo_config",
@@ -77,8 +77,7 @@ ARCH_FIELDS = tuple(f.name for f in fields(ModelConfig) if f.name not in ("name"
 def _attention_plan(attention: Any) -> Any:
     """Canonical per-position form of an ``attention`` field, so ``"cam"`` == ``{"type": "CA"}``."""
     try:
-        plan = resolve_attention_plan(attention, YOLOPAFPN.POSITIONS)
-        return {pos: normalize_attention_spec(spec) for pos, spec in plan.items()}
+        return resolve_attention_plan(attention, YOLOPAFPN.POSITIONS)
     except (ValueError, TypeError):
         return attention
 
@@ -176,3 +175,31 @@ def build_model(config: ModelConfig) -> YOLOX:
     init_yolox_(model)
     model.train()
     return model
+
+
+def describe_model(model: nn.Module, config: ModelConfig) -> ModelConfig:
+    """``config`` with its architecture fields read from ``model`` as it was actually built.
+
+    Official-style exps build the network in their own ``get_model`` (yolox_nano passes
+    ``depthwise=True``, yolov3 builds ``YOLOFPN`` with a lrelu head) without setting the exp's
+    fields, so ``exp.model_config()`` alone would describe another network. Checkpoints store
+    this description so eval/demo/export rebuild what was trained. Models with other necks or
+    heads keep ``config`` as it is.
+    """
+    neck, head = getattr(model, "backbone", None), getattr(model, "head", None)
+    if not isinstance(head, YOLOXHead):
+        return config
+    found: Dict[str, Any] = dict(
+        num_classes=head.num_classes,
+        width=head.width,
+        in_channels=head.in_channels,
+        act=head.act,
+        depthwise=head.depthwise,
+    )
+    if isinstance(neck, YOLOPAFPN):
+        found.update(neck="pafpn", depth=neck.depth)
+    elif isinstance(neck, YOLOFPN):
+        found.update(neck="yolofpn", darknet_depth=neck.depth)
+    else:
+        return config
+    return replace(config, **found)

@@ -2,34 +2,60 @@
 
 Accepted forms of ``attention``:
 
-* ``None``: no attention (the official model, key for key);
+* ``None`` (or ``"none"``/``"None"``/``{}``): no attention (the official model, key for key);
 * a spec, ``"cam"`` or ``{"type": "cbam", "ratio": 8}``: that module at the default positions
   (the three backbone outputs ``dark3``, ``dark4``, ``dark5``);
 * a spec with ``positions``: ``{"type": "se", "positions": ["C3_p3", "C3_n3"]}``;
-* a mapping of positions to specs: ``{"positions": {"dark5": "cam", "C3_p3": {"type": "eca"}}}``.
+* a mapping of positions to specs: ``{"positions": {"dark5": "cam", "C3_p3": {"type": "eca"}}}``;
+  a position given ``None``/``"none"`` there gets no module.
 """
 
 from __future__ import annotations
 
-from typing import Any, Dict, Mapping, Sequence
+from typing import Any, Dict, Mapping, Optional, Sequence
 
 import torch
 from torch import nn
 
-from .attention import build_attention
+from .attention import build_attention, normalize_attention_spec
 
-__all__ = ["DEFAULT_POSITIONS", "resolve_attention_plan", "build_position_modules", "apply_at"]
+__all__ = [
+    "DEFAULT_POSITIONS",
+    "resolve_attention_plan",
+    "model_attention_plan",
+    "build_position_modules",
+    "apply_at",
+]
 
 DEFAULT_POSITIONS = ("dark3", "dark4", "dark5")
 
 AttentionSpec = Any
 
 
+def _means_none(attention: AttentionSpec) -> bool:
+    """``None``, ``""``, ``"none"`` in any case, ``{}``, or a dict whose type says none."""
+    if attention is None:
+        return True
+    if isinstance(attention, str):
+        return attention.strip().lower() in ("", "none")
+    if isinstance(attention, Mapping):
+        if not attention:
+            return True
+        kind = attention.get("type")
+        return "type" in attention and (kind is None or _means_none(kind))
+    return False
+
+
 def resolve_attention_plan(
     attention: AttentionSpec, valid_positions: Sequence[str]
-) -> Dict[str, AttentionSpec]:
-    """Map each selected position name to the module spec placed there (empty for ``None``)."""
-    if attention is None or attention == "none" or attention == {}:
+) -> Dict[str, Dict[str, Any]]:
+    """Map each selected position to the canonical spec placed there (empty for no attention).
+
+    This is the one normaliser of ``attention``: "none" in any spelling, at the top level or
+    for one position, means no module at all (never an ``nn.Identity`` entry), and every spec
+    comes back in :func:`normalize_attention_spec` form, so equal plans compare equal.
+    """
+    if _means_none(attention):
         return {}
     if isinstance(attention, str):
         plan = {pos: attention for pos in DEFAULT_POSITIONS}
@@ -58,7 +84,30 @@ def resolve_attention_plan(
         raise ValueError(
             f"unknown attention position(s) {unknown}; valid positions: {list(valid_positions)}"
         )
-    return {pos: plan[pos] for pos in valid_positions if pos in plan and plan[pos] is not None}
+    specs = {pos: normalize_attention_spec(plan[pos]) for pos in valid_positions if pos in plan}
+    return {pos: spec for pos, spec in specs.items() if spec is not None}
+
+
+def model_attention_plan(model: nn.Module) -> Optional[Dict[str, Dict[str, Any]]]:
+    """The attention a built model carries, position -> canonical spec, read from its neck.
+
+    None when the model has no neck that takes attention (a custom one). The neck's plan is
+    checked against the modules it actually holds, so a plan and modules that disagree (a
+    module deleted or added after construction) raise ValueError instead of passing.
+    """
+    necks = [m for m in model.modules() if isinstance(getattr(m, "attention_plan", None), dict)]
+    if not necks:
+        return None
+    if len(necks) > 1:
+        raise ValueError(f"the model has {len(necks)} necks with attention; expected one")
+    neck = necks[0]
+    modules = neck.attention if isinstance(neck.attention, nn.ModuleDict) else {}
+    if set(modules) != set(neck.attention_plan):
+        raise ValueError(
+            f"the neck's attention modules {sorted(modules)} do not match its plan "
+            f"{sorted(neck.attention_plan)}"
+        )
+    return dict(neck.attention_plan)
 
 
 def build_position_modules(

@@ -46,6 +46,7 @@ class YOLOFPN(nn.Module):
     ) -> None:
         super().__init__()
         self.backbone = Darknet(depth)
+        self.depth = depth  # Darknet depth, recorded for checkpoints
         self.in_features = tuple(in_features)
         self.out1_cbl = _cbl(512, 256, 1)
         self.out1 = _embedding([256, 512], 512 + 256)

@@ -44,6 +44,9 @@ class YOLOXHead(nn.Module):
                 f"one stride per input level: strides {strides}, in_channels {in_channels}"
             )
         self.num_classes = num_classes
+        # the architecture as built, for checkpoints (an exp's own get_model may differ from its fields)
+        self.width, self.in_channels, self.act = width, tuple(in_channels), act
+        self.depthwise = bool(depthwise)
         self.decode_in_inference = True
         Conv = conv_block(depthwise)
         hidden = int(256 * width)

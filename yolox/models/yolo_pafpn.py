@@ -38,6 +38,8 @@ class YOLOPAFPN(nn.Module):
         self.backbone = CSPDarknet(depth, width, depthwise=depthwise, act=act)
         self.in_features = tuple(in_features)
         self.in_channels = tuple(in_channels)
+        # the architecture as built, for checkpoints (an exp's own get_model may differ from its fields)
+        self.depth, self.width, self.depthwise, self.act = depth, width, bool(depthwise), act
         Conv = conv_block(depthwise)
         c3, c4, c5 = (int(c * width) for c in in_channels)
         n = round(3 * depth)

@@ -76,6 +76,7 @@ def _costs(config: Any, args: argparse.Namespace, test_size: Sequence[int]) -> D
     from yolox.ablation.jsonio import read_json, write_json_atomic
     from yolox.ablation.plan import RunKey
     from yolox.ablation.runner import build_exp, file_digest
+    from yolox.exp import get_checked_model
 
     fingerprint = {
         "exp_file_sha256": file_digest(config.exp_file),
@@ -92,7 +93,7 @@ def _costs(config: Any, args: argparse.Namespace, test_size: Sequence[int]) -> D
             logger.info(f"ablation: costs reused from {path}")
             return stored["costs"]
     costs = measure_costs(
-        lambda v: build_exp(config, RunKey(v, 0)).get_model(),
+        lambda v: get_checked_model(build_exp(config, RunKey(v, 0))),
         config.variants,
         test_size,
         latency=not args.no_latency,

@@ -23,7 +23,7 @@ from typing import Dict, List, Optional, Sequence
 
 import torch
 
-from yolox.exp import get_exp
+from yolox.exp import get_checked_model, get_exp
 from yolox.inference.fast import optimize_for_inference
 from yolox.models import available_attention
 from yolox.utils.device import select_device
@@ -83,7 +83,7 @@ def _variant_spec(kind: str, positions: Sequence[str]):
 def _build(model_name: str, attention):
     exp = get_exp(None, model_name)
     exp.attention = attention
-    return exp.get_model(), exp.test_size
+    return get_checked_model(exp), exp.test_size
 
 
 def bench_model(model_name: str, kinds: Sequence[str], args, device: torch.device) -> List[Dict]:

@@ -85,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     from yolox.core.exit_codes import run_with_exit_codes
     from yolox.core.launch import default_num_devices, launch
     from yolox.core.output_folder import derived_experiment_name
+    from yolox.exp import ExpError
     from yolox.inference.pretrained import resolve_pretrained
     from yolox.utils.setup_env import configure_module, configure_nccl, configure_omp
 
@@ -110,7 +111,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             timeout=timedelta(seconds=args.dist_timeout),
         )
 
-    return run_with_exit_codes(body, "training")
+    # ExpError: e.g. an exp whose get_model() drops the attention it asks for (model_check)
+    return run_with_exit_codes(body, "training", user_errors=(ExpError,))
 
 
 if __name__ == "__main__":
