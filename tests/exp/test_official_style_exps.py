@@ -80,9 +80,7 @@ def test_no_attention_in_any_spelling_passes_the_official_exp(spelling):
     assert len(model.backbone.attention) == 0
 
 
-@pytest.mark.parametrize(
-    "path,fixture", [(NANO, "yolox_nano.json"), (YOLOV3, "yolov3.json")]
-)
+@pytest.mark.parametrize("path,fixture", [(NANO, "yolox_nano.json"), (YOLOV3, "yolov3.json")])
 def test_described_config_rebuilds_what_get_model_built(path, fixture, shared_fixtures):
     exp = _exp(path)
     model = get_checked_model(exp)
@@ -115,6 +113,7 @@ def shapes(tmp_path) -> Path:
     )
 
 
+@pytest.mark.slow
 def test_official_style_exps_train_and_evaluate_with_attention(tmp_path, shapes, capsys):
     from yolox.tools.eval import main as eval_main
     from yolox.tools.train import main as train_main

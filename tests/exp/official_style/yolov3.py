@@ -9,14 +9,14 @@ from yolox.exp import Exp as MyExp
 
 class Exp(MyExp):
     def __init__(self):
-        super(Exp, self).__init__()
+        super().__init__()
         self.depth = 1.0
         self.width = 1.0
         self.exp_name = os.path.split(os.path.realpath(__file__))[1].split(".")[0]
 
     def get_model(self, sigmoid_init=False):
         if "model" not in self.__dict__ or self.model is None:
-            from yolox.models import YOLOX, YOLOFPN, YOLOXHead
+            from yolox.models import YOLOFPN, YOLOX, YOLOXHead
 
             neck = YOLOFPN()
             head = YOLOXHead(self.num_classes, self.width, in_channels=[128, 256, 512], act="lrelu")

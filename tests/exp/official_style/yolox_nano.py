@@ -13,7 +13,7 @@ from yolox.exp import Exp as MyExp
 
 class Exp(MyExp):
     def __init__(self):
-        super(Exp, self).__init__()
+        super().__init__()
         self.depth = 0.33
         self.width = 0.25
         self.input_size = (416, 416)
