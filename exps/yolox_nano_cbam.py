@@ -1,4 +1,4 @@
-"""YOLOX-Nano with CBAM attention on the three backbone outputs (dark3, dark4, dark5).
+"""YOLOX-Nano plus CBAM ("cbam") on dark3, dark4, dark5.
 
 Train: python tools/train.py -f exps/yolox_nano_cbam.py -b 16 -c yolox_nano.pth
 """
@@ -8,8 +8,8 @@ import os
 from yolox.exp.default import ZOO_EXPS
 
 
-class Exp(ZOO_EXPS["yolox-nano"]):
-    def __init__(self) -> None:
+class Exp(ZOO_EXPS["yolox-nano"]):  # exps/default/yolox_nano.py, field for field (tested)
+    def __init__(self):
         super().__init__()
         self.attention = "cbam"
-        self.exp_name = os.path.splitext(os.path.basename(__file__))[0]
+        self.exp_name = os.path.split(os.path.realpath(__file__))[1].split(".")[0]

@@ -1,5 +1,18 @@
-"""Official YOLOX-L (same fields as `get_exp(None, "yolox-l")`); copy this file to customise it."""
+"""YOLOX-L on COCO, official YOLOX v0.3.0 values; `-n yolox-l` builds exactly this experiment.
 
-from yolox.exp.default import ZOO_EXPS
+Copy this file to start your own. Every field not set here keeps the default of
+yolox/exp/yolox_base.py (YOLOX-L on COCO: 640x640 input, 300 epochs, mosaic and mixup on).
+"""
 
-Exp = ZOO_EXPS["yolox-l"]
+import os
+
+from yolox.exp import Exp as MyExp
+
+
+class Exp(MyExp):
+    def __init__(self):
+        super().__init__()
+        self.model_name = "yolox-l"  # stored in checkpoints; rename it when you change the model
+        self.depth = 1.00
+        self.width = 1.00
+        self.exp_name = os.path.split(os.path.realpath(__file__))[1].split(".")[0]

@@ -1,5 +1,26 @@
-"""Official YOLOX-Nano (same fields as `get_exp(None, "yolox-nano")`); copy this file to customise it."""
+"""YOLOX-Nano on COCO, official YOLOX v0.3.0 values; `-n yolox-nano` builds exactly this experiment.
 
-from yolox.exp.default import ZOO_EXPS
+Copy this file to start your own. Every field not set here keeps the default of
+yolox/exp/yolox_base.py (YOLOX-L on COCO: 300 epochs). Official YOLOX passes
+``depthwise=True`` inside its own ``get_model``; here it is the field ``depthwise``.
+"""
 
-Exp = ZOO_EXPS["yolox-nano"]
+import os
+
+from yolox.exp import Exp as MyExp
+
+
+class Exp(MyExp):
+    def __init__(self):
+        super().__init__()
+        self.model_name = "yolox-nano"  # stored in checkpoints; rename it when you change the model
+        self.depth = 0.33
+        self.width = 0.25
+        self.depthwise = True  # depthwise-separable convolutions in backbone, neck and head
+        self.input_size = (416, 416)
+        self.random_size = (10, 20)  # multi-scale training: 320..640 px in steps of 32
+        self.mosaic_prob = 0.5
+        self.mosaic_scale = (0.5, 1.5)
+        self.test_size = (416, 416)
+        self.enable_mixup = False
+        self.exp_name = os.path.split(os.path.realpath(__file__))[1].split(".")[0]

@@ -68,16 +68,19 @@ def test_golden_eval_output(golden, golden_model):
 
 
 def _sorted_rows(det: torch.Tensor) -> torch.Tensor:
-    order = torch.argsort(det[:, 4] * det[:, 5] * 1e6 + det[:, 0], descending=True)
-    return det[order]
+    """Rows in a canonical order (class, then score, then corners), independent of NMS order."""
+    order = torch.arange(len(det))
+    for column in (3, 2, 1, 0):  # stable sorts, least significant key first
+        order = order[torch.sort(det[order, column], stable=True).indices]
+    order = order[torch.sort(-(det[order, 4] * det[order, 5]), stable=True).indices]
+    return det[order[torch.sort(det[order, 6], stable=True).indices]]
 
 
-def test_golden_postprocess(golden, golden_model):
-    golden_model.eval()
-    with torch.no_grad():
-        out = golden_model(golden["input"])
+def test_golden_postprocess(golden):
+    # On the fixture's own eval output: a fresh model's boxes are near-ties, so NMS on our model's
+    # output (equal only within float rounding, which depends on the thread count) could flip.
     ref = golden["postprocess"]
-    ours = postprocess(out, 80, ref["conf_thre"], ref["nms_thre"])
+    ours = postprocess(golden["eval_output"].clone(), 80, ref["conf_thre"], ref["nms_thre"])
     assert len(ours) == len(ref["detections"])
     for mine, theirs in zip(ours, ref["detections"]):
         if theirs is None:
