@@ -168,11 +168,21 @@ def cbam_ref(m: nn.Module, x: np.ndarray) -> np.ndarray:
 
 
 def simam_ref(x: np.ndarray, lam: float = 1e-4) -> np.ndarray:
-    """Energy form of the paper: e = 4(s2 + l) / ((t - mu)^2 + 2 s2 + 2 l), out = x sig(1/e)."""
-    mu = x.mean(axis=(2, 3), keepdims=True)
-    s2 = ((x - mu) ** 2).mean(axis=(2, 3), keepdims=True)
-    energy = 4 * (s2 + lam) / ((x - mu) ** 2 + 2 * s2 + 2 * lam)
-    return x * sig(1.0 / energy)
+    """The paper's minimal energy, channel by channel in float64:
+    e_t = 4 (s2 + l) / ((t - mu)^2 + 2 s2 + 2 l), s2 = sum (x_i - mu)^2 / M with M = H*W - 1
+    (1 when the map has one value), and out = x * sigmoid(1 / e_t)."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.empty_like(x)
+    b, c, h, w = x.shape
+    m = max(h * w - 1, 1)
+    for i in range(b):
+        for j in range(c):
+            t = x[i, j]
+            mu = t.sum() / (h * w)
+            s2 = ((t - mu) ** 2).sum() / m
+            energy = 4 * (s2 + lam) / ((t - mu) ** 2 + 2 * s2 + 2 * lam)
+            out[i, j] = t * sig(1.0 / energy)
+    return out
 
 
 def gc_ref(m: nn.Module, x: np.ndarray) -> np.ndarray:
@@ -516,6 +526,20 @@ def test_triplet_ema_sa_match_reference(x64: torch.Tensor) -> None:
     _check_ref(sa, sa_ref, x64)
 
 
+@pytest.mark.parametrize("shape", [(2, 3, 6, 5), (1, 4, 1, 7), (1, 2, 2, 1), (2, 3, 1, 1)])
+def test_simam_divides_by_hw_minus_one_like_the_paper(shape) -> None:
+    torch.manual_seed(1)
+    x = torch.randn(*shape, dtype=torch.float64) * 3 + 0.5
+    with torch.no_grad():
+        out = build_attention({"type": "simam", "e_lambda": 1e-3}, shape[1])(x)
+    np.testing.assert_allclose(out.numpy(), simam_ref(x.numpy(), 1e-3), rtol=1e-12, atol=1e-12)
+    if shape[2] * shape[3] > 1:  # dividing by H*W instead would be measurably different
+        m = shape[2] * shape[3]
+        d2 = (x - x.mean((2, 3), keepdim=True)) ** 2
+        by_hw = x * torch.sigmoid(d2 / (4 * (d2.sum((2, 3), keepdim=True) / m + 1e-3)) + 0.5)
+        assert not torch.allclose(out, by_hw, rtol=1e-6, atol=1e-9)
+
+
 def test_simam_float16_is_finite_on_1x1_and_large_inputs() -> None:
     m = build_attention("simam", 64)
     one = torch.randn(2, 64, 1, 1).half()
@@ -557,7 +581,9 @@ def test_fuse_for_inference_keeps_eval_outputs(spec: dict) -> None:
     torch.testing.assert_close(after, before, atol=1e-5, rtol=1e-5)
 
 
-@pytest.mark.parametrize("spec", ["cam", "ema", "sa", "triplet", {"type": "gc", "fusion": "mul"}])
+@pytest.mark.parametrize(
+    "spec", ["cam", "ema", "sa", "triplet", "simam", {"type": "gc", "fusion": "mul"}]
+)
 def test_onnx_dynamic_spatial_size(spec) -> None:
     ort = pytest.importorskip("onnxruntime")
     torch.manual_seed(0)

@@ -399,10 +399,10 @@ class CBAM(nn.Module):
 class SimAM(nn.Module):
     """Parameter-free attention (Yang et al., ICML 2021) from the neuron energy function.
 
-    ``out = x * sigmoid(d^2 / (4 (var + lambda)) + 0.5)``, ``d = x - mean_hw(x)``.
-    Deviation from the official code: ``var`` is the mean of ``d^2`` (divides by H*W, not
-    H*W - 1), so a 1x1 map gives a finite gate instead of 0/0; the energy is computed in float32
-    for float16/bfloat16 inputs so ``d^2`` cannot overflow.
+    ``out = x * sigmoid(d^2 / (4 (var + lambda)) + 0.5)``, ``d = x - mean_hw(x)``, and
+    ``var = sum_hw(d^2) / max(H*W - 1, 1)`` as in the paper's code (M = H*W - 1 other neurons);
+    the ``max`` keeps a 1x1 map finite (gate ``sigmoid(0.5)``) where the code divides 0 by 0.
+    The energy is computed in float32 for float16/bfloat16 inputs so ``d^2`` cannot overflow.
     """
 
     def __init__(self, channels: int, e_lambda: float = 1e-4) -> None:
@@ -414,7 +414,9 @@ class SimAM(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         xf = x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
         d2 = (xf - xf.mean((2, 3), keepdim=True)).square()
-        var = d2.mean((2, 3), keepdim=True)
+        # H*W as a tensor (not a Python int), so ONNX graphs keep a dynamic spatial size
+        others = torch.ones_like(xf[:1, :1]).sum() - 1
+        var = d2.sum((2, 3), keepdim=True) / others.clamp(min=1)
         y = d2 / (4 * (var + self.e_lambda)) + 0.5
         return x * y.sigmoid().to(x.dtype)
 
