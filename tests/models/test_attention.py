@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import io
 import math
+import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -25,8 +28,12 @@ ALL_TYPES = ["cam", "cbam", "eca", "ema", "gc", "sa", "se", "simam", "triplet"]
 # neck widths of yolox nano (64/128/256), s (128/256/512) and x (320/640/1280)
 WIDTHS = [64, 128, 256, 320, 512, 640, 1280]
 BLOG_CAM = {"type": "cam", "act": "mish", "norm": None, "bias": False, "min_mip": 0}
+BLOG_SE = {"type": "se", "bias": False}
+BLOG_CBAM = {"type": "cbam", "ratio": 8, "bias": False, "norm": False}
 VARIANTS = [
     BLOG_CAM,
+    BLOG_SE,
+    BLOG_CBAM,
     {"type": "gc", "fusion": "mul"},
     {"type": "gc", "pooling": "avg"},
     {"type": "triplet", "no_spatial": True},
@@ -126,10 +133,15 @@ def cam_ref(m: nn.Module, x: np.ndarray, act, train_bn: bool = False) -> np.ndar
     return out
 
 
+def bias_ref(conv: nn.Module) -> np.ndarray:
+    """A conv's bias, or zeros when it was built without one."""
+    return np.zeros(conv.out_channels) if conv.bias is None else npy(conv.bias)
+
+
 def se_ref(m: nn.Module, x: np.ndarray) -> np.ndarray:
     s = x.mean(axis=(2, 3))
-    hid = np.maximum(npy(m.fc1.weight)[:, :, 0, 0] @ s.T + npy(m.fc1.bias)[:, None], 0)
-    a = sig(npy(m.fc2.weight)[:, :, 0, 0] @ hid + npy(m.fc2.bias)[:, None]).T
+    hid = np.maximum(npy(m.fc1.weight)[:, :, 0, 0] @ s.T + bias_ref(m.fc1)[:, None], 0)
+    a = sig(npy(m.fc2.weight)[:, :, 0, 0] @ hid + bias_ref(m.fc2)[:, None]).T
     return x * a[:, :, None, None]
 
 
@@ -151,15 +163,17 @@ def spatial_gate_ref(gate: nn.Module, plane_max: np.ndarray, plane_mean: np.ndar
     z = np.stack([plane_max, plane_mean], axis=1)
     w = npy(gate.conv.weight)
     y = conv2d_ref(z, w, (w.shape[-1] - 1) // 2)
-    return sig(bn_eval_ref(y, gate.bn))[:, 0]
+    if isinstance(gate.bn, nn.BatchNorm2d):
+        y = bn_eval_ref(y, gate.bn)
+    return sig(y)[:, 0]
 
 
 def cbam_ref(m: nn.Module, x: np.ndarray) -> np.ndarray:
     conv1, conv2 = m.channel_gate.mlp[0], m.channel_gate.mlp[2]
 
     def mlp(v: np.ndarray) -> np.ndarray:
-        hid = np.maximum(v @ npy(conv1.weight)[:, :, 0, 0].T + npy(conv1.bias), 0)
-        return hid @ npy(conv2.weight)[:, :, 0, 0].T + npy(conv2.bias)
+        hid = np.maximum(v @ npy(conv1.weight)[:, :, 0, 0].T + bias_ref(conv1), 0)
+        return hid @ npy(conv2.weight)[:, :, 0, 0].T + bias_ref(conv2)
 
     a = sig(mlp(x.mean(axis=(2, 3))) + mlp(x.max(axis=(2, 3))))
     x1 = x * a[:, :, None, None]
@@ -487,6 +501,28 @@ def test_cam_matches_reference(x64: torch.Tensor) -> None:
 def test_cam_blog_variant_matches_reference(x64: torch.Tensor) -> None:
     torch.manual_seed(0)
     _check_ref(build_attention(BLOG_CAM, 64), lambda mm, x: cam_ref(mm, x, mish), x64)
+
+
+def test_seed_blog_se_and_cbam_match_reference(x64: torch.Tensor) -> None:
+    torch.manual_seed(0)
+    se = build_attention(BLOG_SE, 64)
+    assert se.fc1.bias is None and se.fc2.bias is None
+    _check_ref(se, se_ref, x64)
+    cbam = build_attention(BLOG_CBAM, 64)
+    assert cbam.channel_gate.mlp[0].out_channels == 8  # ratio 8
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in cbam.modules())
+    assert all(m.bias is None for m in cbam.modules() if isinstance(m, nn.Conv2d))
+    _check_ref(cbam, cbam_ref, x64)
+
+
+def test_docs_seed_blog_table_specs_build() -> None:
+    """Every spec in docs/attention.md's seed blog table is valid and matches the tested ones."""
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "attention.md").read_text()
+    section = docs.split("### Seed blog variants", 1)[1].split("\n### ", 1)[0]
+    table = "\n".join(line for line in section.splitlines() if line.startswith("|"))
+    specs = [ast.literal_eval(m) for m in re.findall(r"`(\{[^`]*\})`", table)]
+    assert specs and all(build_attention(s, 64) is not None for s in specs)
+    assert BLOG_CAM in specs and BLOG_SE in specs and BLOG_CBAM in specs
 
 
 def test_se_eca_cbam_simam_match_reference(x64: torch.Tensor) -> None:

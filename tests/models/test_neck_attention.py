@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 import torch
+from torch import nn
 
-from yolox.models import available_attention, build_model, zoo_config
+from yolox.models import available_attention, build_attention, build_model, zoo_config
 from yolox.models.neck_attention import resolve_attention_plan
 from yolox.models.yolo_pafpn import YOLOPAFPN
 from yolox.utils.checkpoint import load_model_weights
@@ -101,3 +102,19 @@ def test_identity_init_reproduces_the_loaded_checkpoint_exactly(kind, shared_fix
     ours = model(golden["input"], golden["targets"])
     ref = baseline(golden["input"], golden["targets"])
     assert torch.equal(ours["total_loss"].detach(), ref["total_loss"].detach())
+
+
+def test_yolox_initialisation_sets_every_batchnorm_of_a_built_model():
+    """Decision (docs/attention.md): inside a YOLOX model attention BNs get eps 1e-3 / momentum
+    0.03 like every other BN, as official init_yolo does; a bare module keeps its own values."""
+    spec = {"positions": {"dark3": "cbam", "dark4": "triplet", "dark5": "cam"}}
+    bare = [m for m in build_attention("cbam", 64).modules() if isinstance(m, nn.BatchNorm2d)]
+    assert bare and all((m.eps, m.momentum) == (1e-5, 0.01) for m in bare)
+    model = build_model(zoo_config("yolox-nano", attention=spec))
+    inside = [m for m in model.backbone.attention.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert len(inside) == 1 + 3 + 1  # cbam spatial gate, triplet's three gates, cam's bn1
+    assert all(
+        (m.eps, m.momentum) == (1e-3, 0.03)
+        for m in model.modules()
+        if isinstance(m, nn.BatchNorm2d)
+    )

@@ -299,17 +299,18 @@ class CoordAttention(nn.Module):
 class SqueezeExcitation(nn.Module):
     """Squeeze-and-excitation (Hu et al., CVPR 2018): channel gate from the global average.
 
-    ``a = sigmoid(W2 relu(W1 mean_hw(x)))`` with a C -> C // ratio -> C bottleneck (FCs with
-    bias, written as 1x1 convs); ``out = x * a``.
+    ``a = sigmoid(W2 relu(W1 mean_hw(x)))`` with a C -> C // ratio -> C bottleneck (FCs written
+    as 1x1 convs, with biases as in the paper's code; ``bias=False`` is the seed blog's SE);
+    ``out = x * a``.
     """
 
-    def __init__(self, channels: int, ratio: int = 16) -> None:
+    def __init__(self, channels: int, ratio: int = 16, bias: bool = True) -> None:
         super().__init__()
         _check_positive("se ratio", ratio)
         hidden = max(1, channels // ratio)
-        self.fc1 = nn.Conv2d(channels, hidden, 1)
+        self.fc1 = nn.Conv2d(channels, hidden, 1, bias=bias)
         self.act = get_activation("relu")
-        self.fc2 = nn.Conv2d(hidden, channels, 1)
+        self.fc2 = nn.Conv2d(hidden, channels, 1, bias=bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         a = self.fc2(self.act(self.fc1(x.mean((2, 3), keepdim=True))))
@@ -344,11 +345,13 @@ class ECA(nn.Module):
 class _CBAMChannelGate(nn.Module):
     """CBAM channel gate: shared MLP on average- and max-pooled descriptors, summed."""
 
-    def __init__(self, channels: int, ratio: int) -> None:
+    def __init__(self, channels: int, ratio: int, bias: bool = True) -> None:
         super().__init__()
         hidden = max(1, channels // ratio)
         self.mlp = nn.Sequential(
-            nn.Conv2d(channels, hidden, 1), get_activation("relu"), nn.Conv2d(hidden, channels, 1)
+            nn.Conv2d(channels, hidden, 1, bias=bias),
+            get_activation("relu"),
+            nn.Conv2d(hidden, channels, 1, bias=bias),
         )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -357,16 +360,20 @@ class _CBAMChannelGate(nn.Module):
 
 
 class _SpatialGate(nn.Module):
-    """Z-pool (channel max, channel mean) -> k x k conv (no bias) -> BN -> sigmoid gate."""
+    """Z-pool (channel max, channel mean) -> k x k conv (no bias) -> BN -> sigmoid gate.
 
-    def __init__(self, kernel_size: int) -> None:
+    ``norm=False`` leaves the BN out (the papers' formula, and the seed blog's CBAM).
+    """
+
+    def __init__(self, kernel_size: int, norm: bool = True) -> None:
         super().__init__()
         _check_positive("kernel_size", kernel_size)
         if kernel_size % 2 == 0:
             raise ValueError(f"kernel_size must be odd to keep the map size, got {kernel_size}")
         self.conv = nn.Conv2d(2, 1, kernel_size, padding=(kernel_size - 1) // 2, bias=False)
-        # official code of both CBAM and triplet attention: eps 1e-5, momentum 0.01
-        self.bn = nn.BatchNorm2d(1, eps=1e-5, momentum=0.01)
+        # official code of both CBAM and triplet attention: eps 1e-5, momentum 0.01 (inside a
+        # YOLOX model the official initialisation sets 1e-3 / 0.03, see docs/attention.md)
+        self.bn = nn.BatchNorm2d(1, eps=1e-5, momentum=0.01) if norm else nn.Identity()
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.bn(self.conv(_zpool(x))).sigmoid()
@@ -376,16 +383,24 @@ class _SpatialGate(nn.Module):
 class CBAM(nn.Module):
     """Convolutional block attention module (Woo et al., ECCV 2018): channel then spatial gate.
 
-    Channel gate: ``sigmoid(MLP(avgpool) + MLP(maxpool))`` with C -> C // ratio -> C (biases on).
-    Spatial gate: ``sigmoid(BN(conv7x7([max_c, mean_c])))``; the BN is in the official code,
-    not in the paper's formula, and is folded by :meth:`fuse_for_inference`.
+    Channel gate: ``sigmoid(MLP(avgpool) + MLP(maxpool))`` with C -> C // ratio -> C (MLP biases
+    on, ``bias=False`` drops them). Spatial gate: ``sigmoid(BN(conv7x7([max_c, mean_c])))``; the
+    BN is in the official code, not in the paper's formula (``norm=False`` drops it), and is
+    folded by :meth:`fuse_for_inference`.
     """
 
-    def __init__(self, channels: int, ratio: int = 16, kernel_size: int = 7) -> None:
+    def __init__(
+        self,
+        channels: int,
+        ratio: int = 16,
+        kernel_size: int = 7,
+        bias: bool = True,
+        norm: bool = True,
+    ) -> None:
         super().__init__()
         _check_positive("cbam ratio", ratio)
-        self.channel_gate = _CBAMChannelGate(channels, ratio)
-        self.spatial_gate = _SpatialGate(kernel_size)
+        self.channel_gate = _CBAMChannelGate(channels, ratio, bias)
+        self.spatial_gate = _SpatialGate(kernel_size, norm)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.spatial_gate(self.channel_gate(x))
