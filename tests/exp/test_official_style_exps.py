@@ -22,8 +22,19 @@ from yolox.models.build import describe_model
 
 HERE = Path(__file__).resolve().parent / "official_style"
 NANO = HERE / "yolox_nano.py"
-NANO_FIXED = HERE / "yolox_nano_attention.py"
 YOLOV3 = HERE / "yolov3.py"
+
+
+@pytest.fixture
+def nano_fixed(tmp_path) -> Path:
+    """The official-style nano exp with the one-line fix the error message asks for."""
+    text = NANO.read_text()
+    neck_call = "depthwise=True\n            )"  # the first such call is YOLOPAFPN's
+    fixed = text.replace(neck_call, "depthwise=True, attention=self.attention\n            )", 1)
+    assert fixed != text
+    path = tmp_path / "yolox_nano_attention.py"
+    path.write_text(fixed)
+    return path
 
 
 def _exp(path: Path, *opts: str):
@@ -61,12 +72,12 @@ def test_official_yolov3_names_its_neck_in_the_fix():
         get_checked_model(_exp(YOLOV3, "attention", "se"))
 
 
-def test_fixed_nano_builds_the_attention_it_is_asked_for():
-    model = get_checked_model(_exp(NANO_FIXED, "attention", "cam"))
+def test_fixed_nano_builds_the_attention_it_is_asked_for(nano_fixed):
+    model = get_checked_model(_exp(nano_fixed, "attention", "cam"))
     assert sorted(model.backbone.attention) == ["dark3", "dark4", "dark5"]
     assert all(isinstance(m, CoordAttention) for m in model.backbone.attention.values())
     # a model whose modules were changed after construction is caught as well
-    exp = _exp(NANO_FIXED, "attention", {"type": "se", "positions": ["dark4"]})
+    exp = _exp(nano_fixed, "attention", {"type": "se", "positions": ["dark4"]})
     model = get_checked_model(exp)
     assert isinstance(model.backbone.attention["dark4"], SqueezeExcitation)
     del model.backbone.attention["dark4"]
@@ -114,7 +125,9 @@ def shapes(tmp_path) -> Path:
 
 
 @pytest.mark.slow
-def test_official_style_exps_train_and_evaluate_with_attention(tmp_path, shapes, capsys):
+def test_official_style_exps_train_and_evaluate_with_attention(
+    tmp_path, shapes, nano_fixed, capsys
+):
     from yolox.tools.eval import main as eval_main
     from yolox.tools.train import main as train_main
 
@@ -124,7 +137,7 @@ def test_official_style_exps_train_and_evaluate_with_attention(tmp_path, shapes,
     assert "pass attention=self.attention to YOLOPAFPN(...)" in capsys.readouterr().err
 
     run = [*common, *SMALL, "attention", "cam"]
-    assert train_main(["-f", str(NANO_FIXED), "-expn", "cam", *run]) == 0
+    assert train_main(["-f", str(nano_fixed), "-expn", "cam", *run]) == 0
     ckpt = tmp_path / "cam" / "latest_ckpt.pth"
     state = torch.load(ckpt, weights_only=True)
     assert any(k.startswith("backbone.attention.dark3.") for k in state["model"])
@@ -133,7 +146,7 @@ def test_official_style_exps_train_and_evaluate_with_attention(tmp_path, shapes,
 
     # eval with the exp file (checked against the checkpoint) and without it
     eval_opts = ["data_dir", str(shapes), *SMALL, "attention", "cam"]
-    argv = ["-f", str(NANO_FIXED), "-c", str(ckpt), "-b", "2", "--device", "cpu", *eval_opts]
+    argv = ["-f", str(nano_fixed), "-c", str(ckpt), "-b", "2", "--device", "cpu", *eval_opts]
     assert eval_main(argv) == 0
     wrong = ["-f", str(NANO), "-c", str(ckpt), "-b", "2", "--device", "cpu", *eval_opts]
     assert eval_main(wrong) == 2
