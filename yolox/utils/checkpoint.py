@@ -13,7 +13,7 @@ Layout (a superset of official YOLOX ``.pth`` files, so each loads in the other)
   use_l1         whether the L1 loss was on (no-aug epochs)
   best_ap, curr_ap   plain floats (AP50:95 of the best and of the last evaluation)
   rng            per-rank RNG states (python, numpy, torch, cuda)
-  model_config   the architecture and class names (rebuilds the model without the exp file)
+  model_config   the architecture as get_model built it (describe_model) and class names
   inference      InferenceSettings: test size, thresholds, dataset format, run name, ...
 
 Writes are atomic (a temporary ``.<name>.<random>.tmp`` in the same folder, fsync, rename), so
