@@ -39,7 +39,8 @@ def test_cache_matches_decoding(voc_root, tmp_path, cache_type):
     b[0][:] = 0  # items are copies: the cache is not modified by in-place augmentation
     assert cached.pull_item(len(plain) - 1)[0].any()
     if cache_type == "disk":
-        files = sorted((voc_root / "img_resized_cache_VOC0712_32x32").glob("*.npy"))
+        # named after the dataset folder, not the historical "VOC0712" of every VOC-layout set
+        files = sorted((voc_root / f"img_resized_cache_{voc_root.name}_32x32").glob("*.npy"))
         assert len(files) == 3
 
 

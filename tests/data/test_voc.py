@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from data_test_helpers import jpeg_bytes, solid_image, voc_xml
 
-from yolox.data import VOCDetection
+from yolox.data import VOC_CLASSES, VOCDetection
 
 BCCD_CLASSES = ("RBC", "WBC", "Platelets")
 
@@ -96,10 +96,20 @@ def test_classic_vocdevkit_layout(tmp_path, make_voc):
         },
         root=devkit / "VOC2012",
     )
-    ds = VOCDetection(devkit, [("2007", "trainval"), ("2012", "trainval")], img_size=(64, 64))
+    sets = [("2007", "trainval"), ("2012", "trainval")]
+    ds = VOCDetection(devkit, sets, img_size=(64, 64), class_names=VOC_CLASSES)
     assert len(ds) == 2 and ds.class_names[11] == "dog"
     boxes, labels, difficult = ds.annotation_for_eval(1)
     assert labels.tolist() == [7, 14] and difficult.tolist() == [False, True]
-    easy = VOCDetection(devkit, ("2012", "trainval"), img_size=(64, 64), keep_difficult=False)
+    # without names: the XML names, sorted (for all of VOC that is the official order)
+    found = VOCDetection(devkit, sets, img_size=(64, 64))
+    assert found.class_names == ("cat", "dog", "person")
+    assert found.class_names_source == "the XML <name>s (sorted)"
+    assert found.annotation_for_eval(1)[1].tolist() == [0, 2]
+    assert sorted(VOC_CLASSES) == list(VOC_CLASSES)
+    easy = VOCDetection(
+        devkit, ("2012", "trainval"), img_size=(64, 64), keep_difficult=False,
+        class_names=VOC_CLASSES,
+    )  # fmt: skip
     assert easy.load_anno(0)[:, 4].tolist() == [7]
     assert easy.annotation_for_eval(0)[2].tolist() == [False, True]  # the evaluator still sees it

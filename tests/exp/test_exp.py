@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from yolox.data import COCO_CLASSES
 from yolox.exp import Exp, ExpError, get_exp
 from yolox.models import ModelConfig, build_model
 
@@ -37,7 +38,8 @@ def test_zoo_names_and_default_files_agree(name):
 
 def test_official_defaults():
     exp = Exp()
-    assert exp.num_classes == 80 and len(exp.class_names) == 80
+    assert exp.num_classes == 80 and exp.class_names is None  # official: no names field
+    assert exp.model_config().class_names == tuple(COCO_CLASSES)  # demo of a zoo exp: COCO's
     assert exp.input_size == (640, 640) and exp.test_size == (640, 640)
     assert (exp.max_epoch, exp.no_aug_epochs, exp.warmup_epochs) == (300, 15, 5)
     assert exp.basic_lr_per_img == 0.01 / 64.0 and exp.weight_decay == 5e-4 and exp.momentum == 0.9
@@ -107,11 +109,17 @@ def test_model_config_round_trips_and_rebuilds_the_same_architecture():
         ModelConfig.from_dict({**config.to_dict(), "bogus": 1})
 
 
-def test_class_names_must_match_num_classes():
+def test_num_classes_without_names_builds_but_explicit_wrong_names_fail():
+    exp = get_exp(None, "yolox-nano")
+    exp.num_classes = 71  # the official custom exp: no class names at all
+    assert exp.get_model().head.num_classes == 71
+    assert exp.model_config().class_names is None  # decided when the dataset is built
     exp = get_exp(None, "yolox-nano")
     exp.num_classes = 2
-    with pytest.raises(ValueError, match="class.names"):
+    exp.class_names = ("a", "b", "c")
+    with pytest.raises(ValueError, match="len.class_names.=3 but num_classes=2"):
         exp.get_model()
+    exp.class_names = None
     exp.num_classes = 80
     exp.input_size = (400, 400)
     with pytest.raises(ValueError, match="input_size=.* multiples of 32"):

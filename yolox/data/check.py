@@ -1,29 +1,60 @@
-"""Dataset checker: list every problem in a VOC or COCO dataset at once (also a CLI).
+"""Dataset checker: list every problem of a dataset at once and what it holds, split by split.
 
 Usage::
 
-    python -m yolox.data.check --voc ROOT --classes RBC,WBC,Platelets [--image-sets train,val]
+    python -m yolox.data.check --voc ROOT [--classes RBC,WBC,Platelets] [--image-sets train,val]
+    python -m yolox.data.check --voc-flat ROOT [--image-sets train,valid]
+    python -m yolox.data.check --yolo ROOT [--classes a,b]
     python -m yolox.data.check --coco annotations.json --images DIR
 
-Exits with status 1 when there are errors, 0 otherwise (warnings are repairs the loaders make).
+Without ``--image-sets`` every split the data publish is checked (VOC: every list in
+ImageSets/Main; folders: train and val/valid, else the root). Without ``--classes`` the names
+come from the data, as in training. Per split it prints images, boxes per class and images
+without boxes; each problem is printed once. Exits with status 1 when there are errors, 0
+otherwise (warnings are repairs the loaders make).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
+import numpy as np
 from tqdm import tqdm
 
 from .datasets.coco import COCODataset, build_coco_records
 from .datasets.detection_base import ImageRecord
 from .datasets.errors import DatasetError, Problem
+from .datasets.folder_layout import default_folder_sets
 from .datasets.image_io import read_image
 from .datasets.voc import VOCDetection, build_voc_records, resolve_image_sets
+from .datasets.xml_folder import build_flat_xml_records
+from .datasets.yolo_txt import build_yolo_records
 
-__all__ = ["check_dataset", "check_voc", "check_coco", "main"]
+__all__ = [
+    "SplitReport",
+    "check_dataset",
+    "check_split",
+    "check_voc",
+    "check_coco",
+    "format_split_summary",
+    "main",
+]
+
+FORMATS = ("voc", "voc_flat", "yolo", "coco")
+
+
+@dataclass
+class SplitReport:
+    """What one split holds (cleaned records, class names) and every problem found in it."""
+
+    name: str
+    records: List[ImageRecord] = field(default_factory=list)
+    class_names: Sequence[str] = ()
+    problems: List[Problem] = field(default_factory=list)
 
 
 def _as_errors(problems: List[Problem]) -> List[Problem]:
@@ -31,41 +62,96 @@ def _as_errors(problems: List[Problem]) -> List[Problem]:
     return [Problem("error", p.file, p.message, True) if p.skipped_image else p for p in problems]
 
 
-def _check_images(records: List[ImageRecord], problems: List[Problem], progress: bool) -> None:
-    """Decode every image fully: unreadable ones are errors, size mismatches warnings."""
+def _check_images(
+    records: List[ImageRecord],
+    problems: List[Problem],
+    progress: bool,
+    decoded: Dict[Path, Optional[Tuple[int, int]]],
+) -> None:
+    """Decode every image fully (once per file): unreadable ones are errors, size mismatches warnings."""
     for rec in tqdm(records, desc="decoding images", disable=not progress):
-        try:
-            img = read_image(rec.file)
-        except DatasetError as err:
-            problems.append(Problem("error", str(rec.file), str(err)))
-            continue
-        if img.shape[:2] != (rec.height, rec.width):
+        if rec.file not in decoded:
+            try:
+                decoded[rec.file] = read_image(rec.file).shape[:2]
+            except DatasetError as err:
+                decoded[rec.file] = None
+                problems.append(Problem("error", str(rec.file), str(err)))
+                continue
+        size = decoded[rec.file]
+        if size is not None and tuple(size) != (rec.height, rec.width):
             problems.append(
                 Problem(
                     "warning",
                     str(rec.file),
-                    f"annotated size {rec.width}x{rec.height} but decoded {img.shape[1]}x{img.shape[0]}",
+                    f"annotated size {rec.width}x{rec.height} but decoded {size[1]}x{size[0]}",
                 )
             )
 
 
+def check_split(
+    fmt: str,
+    source: Union[str, Path],
+    split: Any = None,
+    class_names: Optional[Sequence[str]] = None,
+    images_dir: Optional[Union[str, Path]] = None,
+    skip_unknown_classes: bool = False,
+    decode_images: bool = True,
+    progress: bool = False,
+    decoded: Optional[Dict[Path, Optional[Tuple[int, int]]]] = None,
+) -> SplitReport:
+    """Records and problems of one split, read exactly as the training loaders read it.
+
+    ``split`` is a VOC set name or (year, set) pair, a folder name for voc_flat/yolo, unused
+    for COCO (``source`` is the json, ``images_dir`` its image folder).
+    """
+    report = SplitReport(str(split if split is not None else Path(source).name))
+    names: Optional[Sequence[str]] = class_names
+    try:
+        if fmt == "voc":
+            sets = resolve_image_sets(Path(source), [split])
+            records, names, problems = build_voc_records(
+                sets, class_names, skip_unknown_classes, True
+            )
+        elif fmt == "voc_flat":
+            records, names, problems = build_flat_xml_records(
+                source, [split], class_names, None, skip_unknown_classes, True
+            )
+        elif fmt == "yolo":
+            records, names, _, problems = build_yolo_records(source, [split], class_names)
+        elif fmt == "coco":
+            if images_dir is None:
+                raise ValueError("checking a COCO json needs images_dir")
+            _, _, records, names, problems, _ = build_coco_records(
+                source, images_dir, skip_unknown_classes, False
+            )
+        else:
+            raise ValueError(f"format must be one of {FORMATS}, got {fmt!r}")
+    except DatasetError as err:
+        report.problems = [Problem("error", str(source), str(err))]
+        return report
+    if decode_images:
+        _check_images(records, problems, progress, {} if decoded is None else decoded)
+    if names is None:  # YOLO indices without a names file
+        top = max((int(r.labels.max()) for r in records if len(r.labels)), default=-1)
+        names = [f"class_{k}" for k in range(top + 1)]
+    report.records, report.class_names, report.problems = records, names, _as_errors(problems)
+    return report
+
+
 def check_voc(
     root: Union[str, Path],
-    class_names: Sequence[str],
+    class_names: Optional[Sequence[str]],
     image_sets: Sequence[Any] = ("trainval",),
     decode_images: bool = True,
     progress: bool = False,
 ) -> List[Problem]:
-    """All problems of a VOC-layout dataset (XML, classes, boxes, sizes, image decoding)."""
-    try:
-        records, problems = build_voc_records(
-            resolve_image_sets(Path(root), image_sets), class_names, False, True
-        )
-    except DatasetError as err:
-        return [Problem("error", str(root), str(err))]
-    if decode_images:
-        _check_images(records, problems, progress)
-    return _as_errors(problems)
+    """All problems of VOC-layout image sets (XML, classes, boxes, sizes, image decoding)."""
+    decoded: Dict[Path, Optional[Tuple[int, int]]] = {}
+    reports = [
+        check_split("voc", root, s, class_names, None, False, decode_images, progress, decoded)
+        for s in image_sets
+    ]
+    return _unique(p for r in reports for p in r.problems)
 
 
 def check_coco(
@@ -75,13 +161,9 @@ def check_coco(
     progress: bool = False,
 ) -> List[Problem]:
     """All problems of a COCO json + image folder (json structure, boxes, classes, images)."""
-    try:
-        _, _, records, _, problems = build_coco_records(json_file, images_dir, False, False)
-    except DatasetError as err:
-        return [Problem("error", str(json_file), str(err))]
-    if decode_images:
-        _check_images(records, problems, progress)
-    return _as_errors(problems)
+    return check_split(
+        "coco", json_file, None, None, images_dir, False, decode_images, progress
+    ).problems
 
 
 def check_dataset(
@@ -93,10 +175,7 @@ def check_dataset(
     decode_images: bool = True,
     progress: bool = False,
 ) -> List[Problem]:
-    """Every problem of a dataset object, a VOC root (needs ``class_names``) or a COCO json.
-
-    The format is taken from the object, ``fmt``, or guessed (a .json file is COCO).
-    """
+    """Every problem of a dataset object, a VOC root or a COCO json (``fmt`` or a .json suffix)."""
     if isinstance(dataset_or_root, VOCDetection):
         ds = dataset_or_root
         return check_voc(ds.root, ds.class_names, ds.image_set, decode_images, progress)
@@ -109,9 +188,41 @@ def check_dataset(
         if images_dir is None:
             raise ValueError("checking a COCO json needs images_dir")
         return check_coco(path, images_dir, decode_images, progress)
-    if class_names is None:
-        raise ValueError("checking a VOC dataset needs class_names")
-    return check_voc(path, class_names, image_sets, decode_images, progress)
+    decoded: Dict[Path, Optional[Tuple[int, int]]] = {}
+    reports = [
+        check_split(fmt, path, s, class_names, None, False, decode_images, progress, decoded)
+        for s in image_sets
+    ]
+    return _unique(p for r in reports for p in r.problems)
+
+
+def _unique(problems) -> List[Problem]:
+    """Each problem once: a file listed in several splits is reported once."""
+    return list(dict.fromkeys(problems))
+
+
+def format_split_summary(report: SplitReport) -> str:
+    """Images, boxes per class and images without boxes of one split, for checking counts."""
+    counts = np.zeros(max(len(report.class_names), 1), np.int64)
+    empty = 0
+    for rec in report.records:
+        np.add.at(counts, rec.labels, 1)
+        empty += len(rec.labels) == 0
+    per_class = ", ".join(f"{n} {counts[k]}" for k, n in enumerate(report.class_names))
+    return (
+        f"split {report.name}: {len(report.records)} images, {int(counts.sum())} boxes "
+        f"({per_class or 'no classes'}), {empty} images without boxes"
+    )
+
+
+def default_splits(fmt: str, root: Path) -> List[Any]:
+    """Every split the data publish: VOC lists in ImageSets/Main; train and val folders."""
+    if fmt == "voc":
+        folder = root / "ImageSets" / "Main"
+        found = sorted(p.stem for p in folder.glob("*.txt")) if folder.is_dir() else []
+        return found or ["trainval"]
+    splits = [s for train in (True, False) for s in default_folder_sets(root, fmt, train) or []]
+    return list(dict.fromkeys(splits))
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -123,30 +234,64 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     group.add_argument(
         "--voc", metavar="ROOT", help="VOC-layout root (Annotations/, JPEGImages/, ImageSets/Main/)"
     )
+    group.add_argument(
+        "--voc-flat",
+        metavar="ROOT",
+        help="images with their XML files beside them, per split folder",
+    )
+    group.add_argument("--yolo", metavar="ROOT", help="YOLO txt root (images/ + labels/)")
     group.add_argument("--coco", metavar="JSON", help="COCO annotation json")
-    parser.add_argument("--classes", help="comma-separated class names (VOC)")
+    parser.add_argument(
+        "--classes", help="comma-separated class names (default: from the data, as in training)"
+    )
     parser.add_argument(
         "--image-sets",
-        default="trainval",
-        help="comma-separated image sets (VOC), default trainval",
+        default=None,
+        help="comma-separated splits: VOC set names or folder names (default: every split found)",
     )
     parser.add_argument("--images", metavar="DIR", help="image folder (COCO)")
+    parser.add_argument(
+        "--skip-unknown-classes",
+        action="store_true",
+        help="objects of classes not in --classes are warnings (exp field skip_unknown_classes)",
+    )
     parser.add_argument(
         "--no-decode", action="store_true", help="skip decoding every image (faster)"
     )
     args = parser.parse_args(argv)
-    if args.voc:
-        if not args.classes:
-            parser.error("--voc needs --classes a,b,c")
-        names = [c.strip() for c in args.classes.split(",") if c.strip()]
-        sets = [s.strip() for s in args.image_sets.split(",") if s.strip()]
-        problems = check_voc(args.voc, names, sets, not args.no_decode, progress=True)
-    else:
+    names = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
+    if args.coco:
         if not args.images:
             parser.error("--coco needs --images DIR")
-        problems = check_coco(args.coco, args.images, not args.no_decode, progress=True)
+        fmt, source, splits = "coco", Path(args.coco), [None]
+    else:
+        fmt = "voc" if args.voc else "voc_flat" if args.voc_flat else "yolo"
+        source = Path(args.voc or args.voc_flat or args.yolo)
+        splits = (
+            [s.strip() for s in args.image_sets.split(",") if s.strip()]
+            if args.image_sets
+            else default_splits(fmt, source)
+        )
+    decoded: Dict[Path, Optional[Tuple[int, int]]] = {}
+    reports = [
+        check_split(
+            fmt,
+            source,
+            split,
+            names,
+            args.images,
+            args.skip_unknown_classes,
+            not args.no_decode,
+            True,
+            decoded,
+        )  # fmt: skip
+        for split in splits
+    ]
+    problems = _unique(p for r in reports for p in r.problems)
     for problem in problems:
         print(problem)
+    for report in reports:
+        print(format_split_summary(report))
     errors = sum(p.severity == "error" for p in problems)
     print(f"{errors} error(s), {len(problems) - errors} warning(s)")
     return 1 if errors else 0

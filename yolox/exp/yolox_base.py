@@ -5,18 +5,23 @@ from __future__ import annotations
 import os
 import random
 from dataclasses import fields
+from pathlib import Path
 from typing import Any, Optional, Sequence, Tuple
 
 import torch
 import torch.distributed as dist
 import torch.nn.functional as F
+from loguru import logger
 from torch import nn
 
+from yolox.data.datasets.folder_layout import FOLDER_FORMATS
 from yolox.models.build import ModelConfig, build_model
 
 from .base_exp import BaseExp
 
-__all__ = ["Exp"]
+__all__ = ["Exp", "DATASET_FORMATS"]
+
+DATASET_FORMATS = ("coco", "voc", *FOLDER_FORMATS)
 
 
 def _coco_classes() -> Tuple[str, ...]:
@@ -33,7 +38,10 @@ class Exp(BaseExp):
         # ---------------- model ---------------- #
         self.model_name: Optional[str] = None  # e.g. "yolox-s"; stored in checkpoints
         self.num_classes = 80
-        self.class_names: Tuple[str, ...] = _coco_classes()
+        # None: taken from the dataset when it is built (COCO categories, VOC XML names sorted,
+        # a YOLO names file, else class_0..), with one log line saying which; without a
+        # dataset (demo/export of a zoo exp) COCO's names when num_classes is 80.
+        self.class_names: Optional[Tuple[str, ...]] = None
         self.depth = 1.00
         self.width = 1.00
         self.act = "silu"
@@ -53,17 +61,27 @@ class Exp(BaseExp):
             None  # (min, max) multiples of 32; overrides multiscale_range
         )
         self.data_dir: Optional[str] = None
-        self.dataset_format = "coco"  # "coco" or "voc"
+        # "coco" (json), "voc" (Annotations/ JPEGImages/ ImageSets/), "voc_flat" (images with
+        # XMLs beside them, one folder per split) or "yolo" (images/ + labels/ txt); see
+        # datasets/README.md
+        self.dataset_format = "coco"
         self.train_ann = "instances_train2017.json"
         self.val_ann = "instances_val2017.json"
         self.test_ann = "instances_test2017.json"
         self.train_name = "train2017"
         self.val_name = "val2017"
         self.test_name = "test2017"
-        self.train_sets: Sequence[Any] = (("2007", "trainval"), ("2012", "trainval"))  # VOC only
-        self.val_sets: Sequence[Any] = (("2007", "test"),)  # VOC only
+        # VOC: set names or (year, set) pairs; voc_flat/yolo: split folder names ("." = the
+        # root); left at these VOC defaults, voc_flat/yolo use "train" (else the root) and
+        # "val"/"valid"
+        self.train_sets: Sequence[Any] = (("2007", "trainval"), ("2012", "trainval"))
+        self.val_sets: Sequence[Any] = (("2007", "test"),)
+        # voc_flat/yolo: hold out this fraction of the train images for validation (chosen by
+        # a hash of the file path: deterministic); 0 = use val_sets
+        self.val_fraction = 0.0
         self.voc_metric = "voc07"  # "voc07" (11-point) or "voc10" (area), VOC only
         self.skip_unknown_classes = False
+        self.coco_backend = "auto"  # COCO scoring: "auto", "faster_coco_eval" or "pycocotools"
 
         # ---------------- transform ---------------- #
         self.mosaic_prob = 1.0
@@ -110,6 +128,7 @@ class Exp(BaseExp):
         else ``exp_name``), so a field added to ModelConfig cannot be forgotten here.
         """
         values = {f.name: getattr(self, f.name) for f in fields(ModelConfig) if f.name != "name"}
+        values["class_names"] = self._known_class_names()
         return ModelConfig.from_dict({**values, "name": self.model_name or self.exp_name})
 
     def apply_model_config(self, config: ModelConfig) -> None:
@@ -118,6 +137,24 @@ class Exp(BaseExp):
             if f.name != "name":
                 setattr(self, f.name, getattr(config, f.name))
         self.model_name = config.name
+
+    def _known_class_names(self) -> Optional[Tuple[str, ...]]:
+        if self.class_names is not None:
+            return tuple(self.class_names)
+        return _coco_classes() if self.num_classes == 80 else None
+
+    def bind_class_names(self, dataset: Any) -> None:
+        """Fix ``class_names`` from a freshly built dataset, or check the dataset against them.
+
+        Called for every dataset the exp builds (official-style ``get_dataset`` overrides
+        included), before any checkpoint is written, so checkpoints store the names used.
+        """
+        from yolox.data.datasets.class_names import bind_class_names
+
+        names, note = bind_class_names(self.class_names, self.num_classes, dataset)
+        if note is not None:
+            logger.info(note)
+        self.class_names = names
 
     def get_model(self) -> nn.Module:
         """Build (once) and return the model, officially initialised and in train mode."""
@@ -160,8 +197,12 @@ class Exp(BaseExp):
                 cache_type=cache_type,
                 skip_unknown_classes=self.skip_unknown_classes,
             )
+        if self.dataset_format in FOLDER_FORMATS:
+            return self._make_folder_dataset(train, img_size, preproc, cache, cache_type)
         if self.dataset_format != "coco":
-            raise ValueError(f"dataset_format must be 'coco' or 'voc', got {self.dataset_format!r}")
+            raise ValueError(
+                f"dataset_format must be one of {DATASET_FORMATS}, got {self.dataset_format!r}"
+            )
         if train:
             ann, name = self.train_ann, self.train_name
         elif testdev:
@@ -178,6 +219,43 @@ class Exp(BaseExp):
             cache_type=cache_type,
             skip_unknown_classes=self.skip_unknown_classes,
         )
+
+    def _folder_sets(self, train: bool) -> Tuple[Any, ...]:
+        """Split folders of a voc_flat/yolo dataset: the exp's, or those the data publish."""
+        from yolox.data.datasets.errors import DatasetError
+        from yolox.data.datasets.folder_layout import default_folder_sets
+
+        sets = self.train_sets if train or self.val_fraction > 0 else self.val_sets
+        if all(isinstance(s, str) for s in sets):
+            return tuple(sets)
+        root = Path(self._data_dir(""))
+        found = default_folder_sets(root, self.dataset_format, train or self.val_fraction > 0)
+        if found is None:
+            raise DatasetError(
+                f"{root} has no val/valid split folder: set val_sets to the folder to evaluate "
+                "on, or val_fraction (e.g. 0.2) to hold out part of the train images"
+            )
+        return tuple(found)
+
+    def _make_folder_dataset(self, train: bool, img_size, preproc, cache: bool, cache_type: str):
+        from yolox.data import VOCFlatDetection, YOLODetection
+
+        holdout = None
+        if self.val_fraction > 0:
+            holdout = ("train" if train else "val", float(self.val_fraction))
+        common = dict(
+            data_dir=self._data_dir(""),
+            image_sets=self._folder_sets(train),
+            img_size=img_size,
+            preproc=preproc,
+            class_names=self.class_names,
+            cache=cache,
+            cache_type=cache_type,
+            holdout=holdout,
+        )
+        if self.dataset_format == "yolo":
+            return YOLODetection(**common)
+        return VOCFlatDetection(**common, skip_unknown_classes=self.skip_unknown_classes)
 
     def get_dataset(self, cache: bool = False, cache_type: str = "ram"):
         from yolox.data import TrainTransform
@@ -211,6 +289,7 @@ class Exp(BaseExp):
             self.dataset = self.get_dataset(
                 cache=cache_img is not None, cache_type=cache_img or "ram"
             )
+            self.bind_class_names(self.dataset)
         self.dataset = MosaicDetection(
             dataset=self.dataset,
             mosaic=not no_aug,
@@ -313,6 +392,7 @@ class Exp(BaseExp):
 
     def get_eval_loader(self, batch_size: int, is_distributed: bool, **kwargs):
         dataset = self.get_eval_dataset(**kwargs)
+        self.bind_class_names(dataset)
         if is_distributed:
             batch_size = batch_size // dist.get_world_size()
             sampler = torch.utils.data.distributed.DistributedSampler(dataset, shuffle=False)
@@ -329,9 +409,9 @@ class Exp(BaseExp):
     def get_evaluator(
         self, batch_size: int, is_distributed: bool, testdev: bool = False, legacy: bool = False
     ):
-        """COCO or VOC evaluator, matching ``dataset_format``."""
+        """COCO evaluator for COCO json, VOC evaluator (``voc_metric``) for every other format."""
         loader = self.get_eval_loader(batch_size, is_distributed, testdev=testdev, legacy=legacy)
-        if self.dataset_format == "voc":
+        if self.dataset_format != "coco":
             from yolox.evaluators import VOCEvaluator
 
             return VOCEvaluator(
@@ -351,6 +431,7 @@ class Exp(BaseExp):
             nmsthre=self.nmsthre,
             num_classes=self.num_classes,
             testdev=testdev,
+            backend=self.coco_backend,
         )
 
     def eval(
@@ -369,8 +450,13 @@ class Exp(BaseExp):
         problems = []
         if self.class_names is not None and len(self.class_names) != self.num_classes:
             problems.append(
-                f"len(class_names)={len(self.class_names)} but num_classes={self.num_classes}"
+                f"len(class_names)={len(self.class_names)} but num_classes={self.num_classes} "
+                "(set class_names=None to take the names from the dataset)"
             )
+        if self.dataset_format not in DATASET_FORMATS:
+            problems.append(f"dataset_format must be one of {DATASET_FORMATS}")
+        if not 0.0 <= self.val_fraction < 1.0:
+            problems.append(f"val_fraction={self.val_fraction} must be in [0, 1)")
         for name in ("input_size", "test_size"):
             h, w = getattr(self, name)
             if h % 32 or w % 32:

@@ -12,7 +12,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 from pycocotools.coco import COCO
 
-from .detection_base import DetectionDataset, ImageRecord, clean_boxes
+from .detection_base import DetectionDataset, ImageRecord, clean_boxes, skipped_images
 from .errors import DatasetError, Problem, report_problems
 from .image_io import image_size_from_header
 
@@ -108,11 +108,12 @@ def build_coco_records(
     image_dir: Union[str, Path],
     skip_unknown_classes: bool = False,
     verify_image_sizes: bool = False,
-) -> Tuple[COCO, List[int], List[ImageRecord], List[str], List[Problem]]:
-    """Parse a COCO json into (COCO api, class_ids, records, class_names, problems).
+) -> Tuple[COCO, List[int], List[ImageRecord], List[str], List[Problem], List[Any]]:
+    """Parse a COCO json into (COCO api, class_ids, records, class_names, problems, dropped).
 
-    Crowd boxes are not targets; boxes are clipped to the image and empty ones dropped;
-    annotations with unknown category ids are errors unless ``skip_unknown_classes``.
+    Crowd boxes are not targets; boxes are clipped to the image and empty ones dropped (their
+    annotation ids are ``dropped``, so scoring can leave them out too); annotations with
+    unknown category ids are errors unless ``skip_unknown_classes``.
     """
     json_path, image_dir = Path(json_path), Path(image_dir)
     data = load_coco_json(json_path)
@@ -128,6 +129,7 @@ def build_coco_records(
     label_of = {cid: i for i, cid in enumerate(class_ids)}
     unknown: Dict[Any, int] = {}
     records = []
+    dropped: List[Any] = []
     for img_id in coco.getImgIds():
         info = coco.imgs[img_id]
         file = image_dir / str(info["file_name"])
@@ -159,7 +161,7 @@ def build_coco_records(
                 )
             )
             continue
-        boxes, labels = [], []
+        boxes, labels, ann_ids = [], [], []
         for ann in coco.imgToAnns.get(img_id, []):
             if ann.get("iscrowd", 0):
                 continue
@@ -170,9 +172,11 @@ def build_coco_records(
             x, y, w, h = (float(v) for v in ann["bbox"])
             boxes.append((x, y, x + w, y + h))
             labels.append(label_of[cid])
+            ann_ids.append(ann["id"])
         boxes_np, keep = clean_boxes(
             np.array(boxes, dtype=np.float32), width, height, str(file), problems
         )
+        dropped.extend(a for a, k in zip(ann_ids, keep) if not k)
         labels_np = np.array(labels, dtype=np.int64)[keep]
         records.append(
             ImageRecord(
@@ -197,7 +201,7 @@ def build_coco_records(
                 f"annotations use category ids not in 'categories': {unknown} (id: count); {action}",
             )
         )
-    return coco, class_ids, records, class_names, problems
+    return coco, class_ids, records, class_names, problems, dropped
 
 
 class COCODataset(DetectionDataset):
@@ -233,13 +237,17 @@ class COCODataset(DetectionDataset):
         if not json_path.is_file() and Path(json_file).is_file():
             json_path = Path(json_file)
         self.json_path = json_path
-        self.coco, self.class_ids, records, names, problems = build_coco_records(
+        self.coco, self.class_ids, records, names, problems, dropped = build_coco_records(
             json_path, self.data_dir / name, skip_unknown_classes, verify_image_sizes
         )
         report_problems(problems, f"COCODataset({json_path})")
         self._classes = tuple(names)
         self.ids = [rec.img_id for rec in records]
         super().__init__(records, names, img_size, preproc, cache, cache_type, cache_dir, bad_image)
+        self.class_names_source = f"the categories of {json_path.name}"
+        self.skipped_images = skipped_images(problems)
+        #: annotation ids of boxes dropped as degenerate (not trained on, not scored)
+        self.dropped_annotation_ids = frozenset(dropped)
 
     def default_cache_dir(self) -> Path:
         return (

@@ -20,9 +20,36 @@ from .errors import DatasetError, Problem
 from .image_cache import ImageCache
 from .image_io import read_image
 
-__all__ = ["ImageRecord", "DetectionDataset", "clean_boxes"]
+__all__ = [
+    "ImageRecord",
+    "DetectionDataset",
+    "clean_boxes",
+    "unreadable_target",
+    "is_unreadable_target",
+    "skipped_images",
+]
 
 BAD_IMAGE_POLICIES = ("auto", "substitute", "blank", "raise")
+
+
+def unreadable_target() -> np.ndarray:
+    """The target of an evaluation item whose image could not be decoded (a blank was used).
+
+    Evaluation loaders do not use targets, so this row of -1 is how an evaluator (possibly in
+    another process than the loader worker that met the bad file) learns not to score the image.
+    """
+    return np.full((1, 5), -1.0, dtype=np.float32)
+
+
+def is_unreadable_target(target: Any) -> bool:
+    """True for the marker of :func:`unreadable_target` (a tensor or an array)."""
+    values = np.asarray(target.cpu() if hasattr(target, "cpu") else target)
+    return values.shape[-2:] == (1, 5) and bool((values == -1).all())
+
+
+def skipped_images(problems: Sequence[Problem]) -> List[Tuple[str, str]]:
+    """(file, reason) of every image a loader left out while reading the annotations."""
+    return [(p.file, p.message) for p in problems if p.skipped_image]
 
 
 @dataclass
@@ -105,10 +132,18 @@ class DetectionDataset(Dataset):
         cache_dir: Optional[Union[str, Path]] = None,
         bad_image: str = "auto",
         max_retries: int = 10,
+        keep_difficult: bool = True,
     ) -> None:
         super().__init__(img_size)
         if bad_image not in BAD_IMAGE_POLICIES:
             raise ValueError(f"bad_image must be one of {BAD_IMAGE_POLICIES}, got {bad_image!r}")
+        self._eval_annotations = [
+            (r.boxes.copy(), r.labels.copy(), r.difficult.copy()) for r in records
+        ]
+        if not keep_difficult:
+            for r in records:
+                easy = ~r.difficult
+                r.boxes, r.labels, r.difficult = r.boxes[easy], r.labels[easy], r.difficult[easy]
         self.records = records
         self.class_names = tuple(class_names)
         self.num_classes = len(self.class_names)
@@ -129,8 +164,14 @@ class DetectionDataset(Dataset):
         return len(self.records)
 
     def default_cache_dir(self) -> Path:
-        """Folder for the disk cache; subclasses place it next to their data."""
-        raise NotImplementedError
+        """Folder for the disk cache, next to the data and named after the dataset.
+
+        Folder-based datasets set ``root`` and ``name`` (the dataset folder's name unless given).
+        """
+        if self.root is None or self.name is None:
+            raise NotImplementedError(f"{type(self).__name__} needs a cache_dir for the disk cache")
+        h, w = self.img_size
+        return Path(self.root) / f"img_resized_cache_{self.name}_{h}x{w}"
 
     def cache_images(
         self, cache_type: str = "ram", cache_dir: Optional[Union[str, Path]] = None
@@ -164,6 +205,34 @@ class DetectionDataset(Dataset):
             (int(rec.height * r), int(rec.width * r)),
             rec.file.name,
         )
+
+    def annotation_for_eval(self, index: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(boxes [n, 4] x1y1x2y2 in original 0-based pixels, labels [n] int, difficult [n] bool).
+
+        Same coordinate convention as the training targets and the model's predictions, so
+        compare predictions with these directly (no +1 shift).
+        """
+        boxes, labels, difficult = self._eval_annotations[index]
+        return boxes.astype(np.float32), labels.astype(np.int64), difficult.astype(bool)
+
+    def remap_classes(self, class_names: Sequence[str]) -> None:
+        """Relabel every box to its index in ``class_names`` (a superset of this dataset's names).
+
+        Used when the names were read from the data (e.g. the XMLs of one split) and the run's
+        list, fixed by another split or by the exp, orders them differently.
+        """
+        names = tuple(str(n) for n in class_names)
+        missing = [n for n in self.class_names if n not in names]
+        if missing:
+            raise DatasetError(
+                f"the dataset has classes {missing} that are not in the run's class names {list(names)}"
+            )
+        lookup = np.array([names.index(n) for n in self.class_names] or [0], dtype=np.int64)
+        for rec in self.records:
+            rec.labels = lookup[rec.labels]
+        self._eval_annotations = [(b, lookup[lab], d) for b, lab, d in self._eval_annotations]
+        self.class_names, self.num_classes = names, len(names)
+        self.annotations = [self._annotation(i) for i in range(len(self.records))]
 
     def _update_size(self, index: int, height: int, width: int) -> None:
         """Trust the decoded size over the annotation: re-clip the boxes when they disagree."""
@@ -259,4 +328,6 @@ class DetectionDataset(Dataset):
         img, target, img_info, img_id = self.pull_item(index)
         if self.preproc is not None:
             img, target = self.preproc(img, target, self.input_dim)
+        if self.bad_image == "blank" and index in self._bad_indices:
+            target = unreadable_target()
         return img, target, img_info, img_id

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .detection_base import DetectionDataset, ImageRecord, clean_boxes
+from .detection_base import DetectionDataset, ImageRecord, clean_boxes, skipped_images
 from .errors import DatasetError, Problem, report_problems
 from .image_io import image_size_from_header, read_image
-from .voc_classes import VOC_CLASSES
-from .voc_xml import parse_voc_xml
+from .voc_xml import VocAnnotation, parse_voc_xml
 
 __all__ = [
     "VOCDetection",
@@ -20,6 +19,8 @@ __all__ = [
     "normalize_image_sets",
     "build_voc_records",
     "resolve_image_sets",
+    "records_from_xml",
+    "sorted_xml_names",
 ]
 
 ImageSet = Union[str, Tuple[str, str]]
@@ -85,7 +86,12 @@ def _find_image(root: Path, image_id: str, xml_filename: Optional[str]) -> Optio
 
 
 def _image_size(
-    file: Path, xml_h: int, xml_w: int, verify: bool, problems: List[Problem]
+    file: Path,
+    xml_h: int,
+    xml_w: int,
+    verify: bool,
+    problems: List[Problem],
+    has_xml: bool = True,
 ) -> Optional[Tuple[int, int]]:
     """The true (h, w): the header (or a full decode) wins over a 0x0 or wrong XML <size>."""
     if not verify and xml_h > 0 and xml_w > 0:
@@ -97,7 +103,9 @@ def _image_size(
         except DatasetError as err:
             problems.append(Problem("warning", str(file), f"{err}; image skipped", True))
             return None
-    if xml_h <= 0 or xml_w <= 0:
+    if not has_xml:
+        pass
+    elif xml_h <= 0 or xml_w <= 0:
         problems.append(
             Problem(
                 "warning",
@@ -116,73 +124,72 @@ def _image_size(
     return int(size[0]), int(size[1])
 
 
-def build_voc_records(
-    sets: Sequence[Tuple[Path, str]],
+def sorted_xml_names(annotations: Iterable[VocAnnotation]) -> Tuple[str, ...]:
+    """Every class name used in the XML files, sorted (for VOC itself: the official 20 in order)."""
+    return tuple(sorted({obj.name for ann in annotations for obj in ann.objects}))
+
+
+XML_NAMES_SOURCE = "the XML <name>s (sorted)"
+
+#: (image id, parsed XML or None when the image has no annotation file, image file or None)
+ParsedImage = Tuple[Any, Optional[VocAnnotation], Optional[Path]]
+
+
+def records_from_xml(
+    parsed: Sequence[ParsedImage],
     class_names: Sequence[str],
+    problems: List[Problem],
     skip_unknown_classes: bool = False,
     verify_image_sizes: bool = True,
-) -> Tuple[List[ImageRecord], List[Problem]]:
-    """Parse every listed XML into cleaned records (boxes 0-based: XML value minus 1).
+) -> List[ImageRecord]:
+    """Cleaned records (boxes 0-based: XML value minus 1) of parsed VOC XML files.
 
-    Malformed or missing XML files and unknown class names are errors (all collected);
-    missing images, wrong sizes and repaired boxes are warnings.
+    Unknown class names are one error listing them all (a warning with
+    ``skip_unknown_classes``); missing images, wrong sizes and repaired boxes are warnings.
     """
     if isinstance(class_names, str) or not class_names:
-        raise ValueError(f"class_names must be a non-empty sequence of names, got {class_names!r}")
+        raise DatasetError(
+            f"class_names must be a non-empty sequence of names, got {class_names!r}"
+        )
     names = [str(n).strip() for n in class_names]
     if len(set(names)) != len(names):
-        raise ValueError(f"class_names has duplicates: {names}")
+        raise DatasetError(f"class_names has duplicates: {names}")
     label_of = {n: i for i, n in enumerate(names)}
-    problems: List[Problem] = []
     unknown: Dict[str, List[str]] = {}
     records = []
-    for root, set_name in sets:
-        for image_id in read_image_set(root, set_name):
-            xml_path = root / "Annotations" / f"{image_id}.xml"
-            try:
-                ann = parse_voc_xml(xml_path)
-            except DatasetError as err:
-                problems.append(Problem("error", str(xml_path), str(err)))
-                continue
-            file = _find_image(root, image_id, ann.filename)
-            if file is None:
+    for image_id, ann, file in parsed:
+        if file is None:
+            continue
+        xml_h, xml_w = (ann.height, ann.width) if ann is not None else (0, 0)
+        size = _image_size(file, xml_h, xml_w, verify_image_sizes, problems, ann is not None)
+        if size is None:
+            continue
+        boxes, labels, difficult = [], [], []
+        source = str(ann.path) if ann is not None else str(file)
+        for obj in ann.objects if ann is not None else []:
+            if obj.raw_name != obj.name:
                 problems.append(
                     Problem(
                         "warning",
-                        str(root / "JPEGImages" / f"{image_id}.jpg"),
-                        "image file not found; image skipped",
-                        True,
+                        source,
+                        f"class name {obj.raw_name!r} has stray whitespace; stripped",
                     )
                 )
+            if obj.name not in label_of:
+                unknown.setdefault(obj.name, []).append(source)
                 continue
-            size = _image_size(file, ann.height, ann.width, verify_image_sizes, problems)
-            if size is None:
-                continue
-            boxes, labels, difficult = [], [], []
-            for obj in ann.objects:
-                if obj.raw_name != obj.name:
-                    problems.append(
-                        Problem(
-                            "warning",
-                            str(xml_path),
-                            f"class name {obj.raw_name!r} has stray whitespace; stripped",
-                        )
-                    )
-                if obj.name not in label_of:
-                    unknown.setdefault(obj.name, []).append(str(xml_path))
-                    continue
-                boxes.append([v - 1.0 for v in obj.box])
-                labels.append(label_of[obj.name])
-                difficult.append(obj.difficult)
-            boxes_np, keep = clean_boxes(
-                np.array(boxes, np.float32), size[1], size[0], str(xml_path), problems, 1.0
+            boxes.append([v - 1.0 for v in obj.box])
+            labels.append(label_of[obj.name])
+            difficult.append(obj.difficult)
+        boxes_np, keep = clean_boxes(
+            np.array(boxes, np.float32), size[1], size[0], source, problems, 1.0
+        )
+        records.append(
+            ImageRecord(
+                file, size[0], size[1], boxes_np[keep],
+                np.array(labels, np.int64)[keep], np.array(difficult, bool)[keep], image_id,
             )
-            records.append(
-                ImageRecord(
-                    file, size[0], size[1], boxes_np[keep],
-                    np.array(labels, np.int64)[keep], np.array(difficult, bool)[keep], image_id,
-                )
-            )  # fmt: skip
+        )  # fmt: skip
     if unknown:
         listing = ", ".join(
             f"{name!r} ({len(files)}x, e.g. {files[0]})" for name, files in sorted(unknown.items())
@@ -198,19 +205,76 @@ def build_voc_records(
                 Problem(
                     "error",
                     "<annotations>",
-                    f"unknown class names {sorted(unknown)} (known: {names}): {listing}; pass skip_unknown_classes=True to skip them",
+                    f"unknown class names {sorted(unknown)} (known: {names}): {listing}; "
+                    "add them to the class names, or skip them (exp field "
+                    "skip_unknown_classes=True, checker flag --skip-unknown-classes)",
                 )
             )
-    return records, problems
+    return records
+
+
+def _parse_voc_sets(sets: Sequence[Tuple[Path, str]], problems: List[Problem]) -> List[ParsedImage]:
+    """Each listed id once per call, with its parsed XML and image file (None when missing)."""
+    parsed: List[ParsedImage] = []
+    seen = set()
+    for root, set_name in sets:
+        for image_id in read_image_set(root, set_name):
+            xml_path = root / "Annotations" / f"{image_id}.xml"
+            if xml_path in seen:
+                continue
+            seen.add(xml_path)
+            try:
+                ann = parse_voc_xml(xml_path)
+            except DatasetError as err:
+                problems.append(Problem("error", str(xml_path), str(err)))
+                continue
+            file = _find_image(root, image_id, ann.filename)
+            if file is None:
+                problems.append(
+                    Problem(
+                        "warning",
+                        str(root / "JPEGImages" / f"{image_id}.jpg"),
+                        "image file not found; image skipped",
+                        True,
+                    )
+                )
+            parsed.append((image_id, ann, file))
+    return parsed
+
+
+def build_voc_records(
+    sets: Sequence[Tuple[Path, str]],
+    class_names: Optional[Sequence[str]],
+    skip_unknown_classes: bool = False,
+    verify_image_sizes: bool = True,
+) -> Tuple[List[ImageRecord], Tuple[str, ...], List[Problem]]:
+    """(records, class names, problems) of VOC-layout image sets; an id listed twice counts once.
+
+    ``class_names=None`` takes the names from the XML files of these sets, sorted.
+    Malformed or missing XML files and unknown class names are errors (all collected).
+    """
+    problems: List[Problem] = []
+    parsed = _parse_voc_sets(sets, problems)
+    if class_names is None:
+        class_names = sorted_xml_names(ann for _, ann, _ in parsed if ann is not None)
+        if not class_names:
+            problems.append(Problem("error", "<annotations>", "no object in any XML file"))
+            return [], (), problems
+    records = records_from_xml(
+        parsed, class_names, problems, skip_unknown_classes, verify_image_sizes
+    )
+    return records, tuple(str(n).strip() for n in class_names), problems
 
 
 class VOCDetection(DetectionDataset):
-    """VOC-layout dataset with the official YOLOX item protocol and caller-given class names.
+    """VOC-layout dataset with the official YOLOX item protocol.
 
     ``image_sets`` is a list of set names under ``data_dir`` (any VOC-layout root) or of
     (year, name) pairs under ``data_dir/VOC<year>``. Boxes are 0-based (XML value - 1).
-    ``keep_difficult=False`` removes difficult objects from training targets only;
-    :meth:`annotation_for_eval` always returns them, flagged.
+    ``class_names=None`` takes the names from these sets' XML files, sorted (for PASCAL VOC
+    that is the official 20-class order). ``keep_difficult=False`` removes difficult objects
+    from training targets only; :meth:`annotation_for_eval` always returns them, flagged.
+    The disk cache is named after ``dataset_name`` (default: the folder's name).
     """
 
     def __init__(
@@ -219,10 +283,10 @@ class VOCDetection(DetectionDataset):
         image_sets: Sequence[ImageSet] = ("trainval",),
         img_size: Sequence[int] = (416, 416),
         preproc: Optional[Callable] = None,
-        class_names: Sequence[str] = VOC_CLASSES,
+        class_names: Optional[Sequence[str]] = None,
         cache: bool = False,
         cache_type: str = "ram",
-        dataset_name: str = "VOC0712",
+        dataset_name: Optional[str] = None,
         skip_unknown_classes: bool = False,
         keep_difficult: bool = True,
         verify_image_sizes: bool = True,
@@ -235,33 +299,17 @@ class VOCDetection(DetectionDataset):
             data_dir = os.path.join(get_yolox_datadir(), "VOCdevkit")
         self.root = Path(data_dir)
         self.image_set = normalize_image_sets(image_sets)
-        self.name = dataset_name
+        self.name = dataset_name or self.root.resolve().name
         sets = resolve_image_sets(self.root, self.image_set)
-        records, problems = build_voc_records(
+        records, names, problems = build_voc_records(
             sets, class_names, skip_unknown_classes, verify_image_sizes
         )
         report_problems(problems, f"VOCDetection({self.root})")
-        self._eval_annotations = [
-            (r.boxes.copy(), r.labels.copy(), r.difficult.copy()) for r in records
-        ]
-        if not keep_difficult:
-            for r in records:
-                easy = ~r.difficult
-                r.boxes, r.labels, r.difficult = r.boxes[easy], r.labels[easy], r.difficult[easy]
         self.ids = [(str(rec.file.parent.parent), rec.img_id) for rec in records]
-        self._classes = tuple(str(n).strip() for n in class_names)
+        self._classes = names
         super().__init__(
-            records, self._classes, img_size, preproc, cache, cache_type, cache_dir, bad_image
-        )
-
-    def default_cache_dir(self) -> Path:
-        return self.root / f"img_resized_cache_{self.name}_{self.img_size[0]}x{self.img_size[1]}"
-
-    def annotation_for_eval(self, index: int) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(boxes [n, 4] x1y1x2y2 in original 0-based pixels, labels [n] int, difficult [n] bool).
-
-        Same coordinate convention as the training targets and the model's predictions, so
-        compare predictions with these directly (no +1 shift).
-        """
-        boxes, labels, difficult = self._eval_annotations[index]
-        return boxes.astype(np.float32), labels.astype(np.int64), difficult.astype(bool)
+            records, names, img_size, preproc, cache, cache_type, cache_dir, bad_image,
+            keep_difficult=keep_difficult,
+        )  # fmt: skip
+        self.class_names_source = "caller" if class_names is not None else XML_NAMES_SOURCE
+        self.skipped_images = skipped_images(problems)
