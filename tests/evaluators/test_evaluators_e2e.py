@@ -120,13 +120,14 @@ def test_voc_loader_may_yield_dataset_ids() -> None:
         resolve_dataset_index(dataset, 99, lookup)
 
 
-def test_voc_missing_images_count_as_misses() -> None:
+def test_voc_images_never_evaluated_are_left_out_and_reported() -> None:
     dataset = FakeVOCDataset()
     loader = FakeLoader(dataset, batch_size=2, indices=[0, 1, 2])  # images 3 and 4 never evaluated
-    map50_95, map50, _ = VOCEvaluator(
+    map50_95, map50, summary = VOCEvaluator(
         loader, INPUT_HW, 0.01, 0.999, 3, use_07_metric=False
     ).evaluate(FakeDetector())
-    assert 0.0 < map50 < 1.0
+    assert map50 == pytest.approx(1.0)  # their ground truth is not counted as missed
+    assert "scored 3 of 5 images" in summary and "2 not in the evaluation loader" in summary
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

@@ -13,9 +13,41 @@ from yolox.utils.dist import broadcast_object, is_main_process, synchronize
 
 from .inference import InferenceTiming, gather_detections, run_inference
 
-__all__ = ["DetectionEvaluator", "Summary"]
+__all__ = ["DetectionEvaluator", "Summary", "left_out_note"]
 
 Summary = Tuple[float, float, str]
+
+
+def left_out_note(
+    total: int,
+    scored: int,
+    skipped_at_load: Sequence[Tuple[str, str]] = (),
+    unreadable: int = 0,
+    dropped_boxes: int = 0,
+) -> Optional[str]:
+    """One line on what the scores leave out and why (None when nothing was left out).
+
+    Images the loader skipped (missing or undecodable files), images it blanked during the
+    evaluation (unreadable) and boxes dropped as degenerate are not in the scoring ground
+    truth: the scores cover exactly what the model was evaluated on.
+    """
+    reasons: Dict[str, int] = {}
+    for _, message in skipped_at_load:
+        reason = message.split(";")[0].split(": ")[0]
+        reasons[reason] = reasons.get(reason, 0) + 1
+    if unreadable:
+        reasons["unreadable when evaluated"] = unreadable
+    other = total - scored - sum(reasons.values())
+    if other > 0:
+        reasons["not in the evaluation loader"] = other
+    if scored == total and not dropped_boxes:
+        return None
+    parts = [f"scored {scored} of {total} images"]
+    if reasons:
+        parts.append("left out: " + ", ".join(f"{n} {r}" for r, n in reasons.items()))
+    if dropped_boxes:
+        parts.append(f"{dropped_boxes} degenerate boxes left out of the ground truth")
+    return "; ".join(parts)
 
 
 class DetectionEvaluator:

@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Collection, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
 from loguru import logger
+from pycocotools.coco import COCO
 
 from yolox.utils.detections import Detections
 
-from .base import DetectionEvaluator, Summary
+from .base import DetectionEvaluator, Summary, left_out_note
 from .coco_scoring import as_backend_gt, coco_eval_detections
 from .inference import InferenceTiming
 
-__all__ = ["COCOEvaluator", "detections_to_coco_json"]
+__all__ = ["COCOEvaluator", "detections_to_coco_json", "scoring_ground_truth"]
 
 TESTDEV_JSON = "yolox_testdev_2017.json"
 
@@ -50,6 +53,30 @@ def detections_to_coco_json(
                 }
             )
     return out
+
+
+def scoring_ground_truth(dataset: Any, image_ids: Collection[Any]) -> COCO:
+    """The dataset's COCO ground truth restricted to ``image_ids`` and the boxes it trains on.
+
+    Images the loader skipped or could not decode, and boxes it dropped as degenerate, are not
+    what the model was evaluated on, so they must not count as missed objects.
+    """
+    coco = dataset.coco
+    dropped = getattr(dataset, "dropped_annotation_ids", frozenset())
+    all_ids = {img["id"] for img in coco.dataset["images"]}
+    if all_ids <= set(image_ids) and not dropped:
+        return coco
+    keep = set(image_ids)
+    data = dict(coco.dataset)
+    data["images"] = [img for img in coco.dataset["images"] if img["id"] in keep]
+    data["annotations"] = [
+        a for a in coco.dataset["annotations"] if a["image_id"] in keep and a["id"] not in dropped
+    ]
+    gt = COCO()
+    gt.dataset = data
+    with contextlib.redirect_stdout(io.StringIO()):
+        gt.createIndex()
+    return gt
 
 
 class COCOEvaluator(DetectionEvaluator):
@@ -107,10 +134,25 @@ class COCOEvaluator(DetectionEvaluator):
             note = f"test-dev: detections written to {json_path}; no ground truth, scoring skipped"
             logger.info(note)
             return 0.0, 0.0, f"{header}\n{note}\n"
-        if self._gt_cache is None or self._gt_cache[0] is not dataset.coco:
-            self._gt_cache = (dataset.coco, as_backend_gt(dataset.coco, self.backend))
+        scored = frozenset(k for k, r in per_image.items() if r.readable)
+        key = (dataset.coco, scored)
+        if self._gt_cache is None or self._gt_cache[0] != key:
+            self._gt_cache = (
+                key,
+                as_backend_gt(scoring_ground_truth(dataset, scored), self.backend),
+            )
+        note = left_out_note(
+            len(dataset.coco.dataset["images"]),
+            len(scored),
+            getattr(dataset, "skipped_images", ()),
+            sum(not r.readable for r in per_image.values()),
+            len(getattr(dataset, "dropped_annotation_ids", ())),
+        )
+        if note is not None:
+            logger.warning(f"COCO scoring: {note}")
+            header = f"{header}\n{note}"
         result = coco_eval_detections(
-            data_list,
+            [d for d in data_list if d["image_id"] in scored],
             self._gt_cache[1],
             backend=self.backend,
             per_class_AP=self.per_class_AP,

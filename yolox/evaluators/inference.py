@@ -18,6 +18,7 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
+from yolox.data.datasets.detection_base import is_unreadable_target
 from yolox.utils.boxes import letterbox_ratio, postprocess
 from yolox.utils.detections import Detections, detections_from_postprocess
 from yolox.utils.device import model_device
@@ -77,6 +78,13 @@ def _image_sizes(img_info: Any, batch_size: int) -> Tuple[List[float], List[floa
     )
 
 
+def _readable_flags(targets: Any, batch_size: int) -> List[bool]:
+    """False for the items whose target is the dataset's unreadable-image marker (a blank)."""
+    if isinstance(targets, (torch.Tensor, np.ndarray)) and len(targets) == batch_size:
+        return [not is_unreadable_target(t) for t in targets]
+    return [True] * batch_size
+
+
 @contextlib.contextmanager
 def _eval_model(model: nn.Module, half: bool) -> Iterator[nn.Module]:
     """The model to run the pass with: ``model`` itself in eval mode, or, for ``half``, an fp16
@@ -120,7 +128,7 @@ def run_inference(
         iterator = tqdm(dataloader, total=total, desc=desc, leave=False)
     with _eval_model(model, half) as run_model, torch.inference_mode():
         for batch in iterator:
-            imgs, _targets, img_info, ids = batch[:4]
+            imgs, targets, img_info, ids = batch[:4]
             imgs = torch.as_tensor(imgs).to(
                 device=device, dtype=torch.float16 if half else torch.float32
             )
@@ -149,13 +157,14 @@ def run_inference(
                 raise ValueError(
                     f"loader gave {len(id_list)} ids for a batch of {imgs.shape[0]} images"
                 )
-            for det, h, w, image_id in zip(detections, heights, widths, id_list):
+            readable = _readable_flags(targets, imgs.shape[0])
+            for det, h, w, image_id, ok in zip(detections, heights, widths, id_list, readable):
                 rows = None if det is None else det.detach().to("cpu", torch.float64).numpy()
-                results.append(
-                    detections_from_postprocess(
-                        rows, letterbox_ratio(size, h, w), (h, w), clip=False, image_id=image_id
-                    )
+                result = detections_from_postprocess(
+                    rows, letterbox_ratio(size, h, w), (h, w), clip=False, image_id=image_id
                 )
+                result.readable = ok
+                results.append(result)
     return results, timing
 
 

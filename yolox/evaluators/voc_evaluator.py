@@ -14,7 +14,7 @@ from tabulate import tabulate
 from yolox.utils.detections import Detections
 from yolox.utils.metric import format_ap
 
-from .base import DetectionEvaluator, Summary
+from .base import DetectionEvaluator, Summary, left_out_note
 from .inference import InferenceTiming
 from .voc_eval import VOCAnnotations, VOCDetections, VOCEvalResult, resolve_voc_metric, voc_evaluate
 
@@ -101,12 +101,30 @@ class VOCEvaluator(DetectionEvaluator):
 
     def _score(self, by_index: Dict[int, Detections], timing: InferenceTiming) -> Summary:
         dataset = self.dataloader.dataset
+        scored = {i for i, r in by_index.items() if r.readable}
+        nothing = (np.zeros((0, 4), np.float32), np.zeros(0, np.int64), np.zeros(0, bool))
         annotations = VOCAnnotations.from_per_image(
-            [dataset.annotation_for_eval(i) for i in range(len(dataset))]
+            [
+                dataset.annotation_for_eval(i) if i in scored else nothing
+                for i in range(len(dataset))
+            ]
         )
         detections = VOCDetections.from_per_image(
-            [(i, r.boxes, r.scores, r.class_ids) for i, r in sorted(by_index.items())]
+            [
+                (i, r.boxes, r.scores, r.class_ids)
+                for i, r in sorted(by_index.items())
+                if i in scored
+            ]
         )
+        skipped = getattr(dataset, "skipped_images", ())
+        note = left_out_note(
+            len(dataset) + len(skipped),
+            len(scored),
+            skipped,
+            sum(not r.readable for r in by_index.values()),
+        )
+        if note is not None:
+            logger.warning(f"VOC scoring: {note}")
         if len(detections) == 0:
             warnings.warn("no detections to score: every class AP is 0", stacklevel=2)
         names = list(getattr(dataset, "class_names", [str(c) for c in range(self.num_classes)]))
@@ -121,6 +139,7 @@ class VOCEvaluator(DetectionEvaluator):
                 stacklevel=2,
             )
             map50_95, map50 = 0.0, 0.0
-        summary = f"{timing.summary()}\n{format_voc_result(result)}\n"
+        header = timing.summary() if note is None else f"{timing.summary()}\n{note}"
+        summary = f"{header}\n{format_voc_result(result)}\n"
         logger.info(f"VOC ({result.metric}) {format_ap(map50_95, map50)}")
         return map50_95, map50, summary

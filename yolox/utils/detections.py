@@ -29,6 +29,9 @@ class Detections:
     class_names: List[str] = field(default_factory=list)  # [n], one name per detection
     image_size: Tuple[int, int] = (0, 0)  # (height, width) of the original image
     image_id: Any = None
+    # False when an evaluation loader could not decode the image and gave a blank one:
+    # evaluators leave such images, and their ground truth, out of the scores
+    readable: bool = True
 
     def __len__(self) -> int:
         return int(self.boxes.shape[0])
