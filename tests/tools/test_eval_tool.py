@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from loguru import logger
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "inference"))
 
@@ -48,10 +49,18 @@ def _build_dataset(root: Path, model) -> None:
         det = predictor.predict(str(root / "val" / name))
         images.append({"id": 10 + i, "file_name": name, "height": h, "width": w})
         # unclipped: the COCO scoring keeps boxes that leave the image, so each GT box equals
-        # one of the model's own top detections exactly
-        for box, cid in [
-            (b, c) for b, c in zip(det.boxes, det.class_ids) if min(b[2] - b[0], b[3] - b[1]) >= 2
-        ][:3]:
+        # one of the model's own top detections exactly; boxes wholly outside the image are
+        # not taken (the loader drops them, and so does the scoring)
+        usable = [
+            (b, c)
+            for b, c in zip(det.boxes, det.class_ids)
+            if b[0] < w
+            and b[1] < h
+            and b[2] > 0
+            and b[3] > 0
+            and min(b[2] - b[0], b[3] - b[1]) >= 2
+        ]
+        for box, cid in usable[:3]:
             x1, y1, x2, y2 = box.tolist()
             annotations.append(
                 {
@@ -260,3 +269,20 @@ def test_eval_onnxruntime_backend_rejects_a_graph_of_another_size(
     assert "needs an existing --onnx file" in capsys.readouterr().err
     assert main(["--backend", "onnxruntime", "--onnx", str(exported_onnx)]) == 2
     assert "needs the dataset's experiment" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("backend", ["pycocotools", "faster_coco_eval"])
+def test_eval_coco_backend_is_chosen_on_the_command_line(coco_setup, backend):
+    from yolox.evaluators import available_coco_backends
+
+    if backend not in available_coco_backends():
+        pytest.skip(f"{backend} is not installed")
+    messages = []
+    sink = logger.add(lambda m: messages.append(str(m)), level="INFO")
+    try:
+        argv = ["-f", str(coco_setup["exp"]), "-c", str(coco_setup["ckpt"]), "-b", "2"]
+        scores = _eval([*argv, "--device", "cpu", "--coco-backend", backend])
+    finally:
+        logger.remove(sink)
+    assert any(f"COCO scoring backend: {backend}" in m for m in messages)
+    assert scores["ap50_95"] == pytest.approx(coco_setup["ref"], abs=1e-3)

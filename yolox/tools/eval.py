@@ -91,6 +91,13 @@ def make_parser() -> argparse.ArgumentParser:
         "--workers", type=int, default=None, help="data loader workers (default: exp's)"
     )
     parser.add_argument(
+        "--coco-backend",
+        choices=["auto", "faster_coco_eval", "pycocotools"],
+        default=None,
+        help="COCO scoring library (default: the exp's coco_backend, auto = faster-coco-eval "
+        "when installed, else pycocotools; both give the same numbers)",
+    )
+    parser.add_argument(
         "opts", default=None, nargs=argparse.REMAINDER, help="exp overrides: KEY VALUE ..."
     )
     return parser
@@ -151,6 +158,8 @@ def prepare_exp(args: argparse.Namespace) -> Any:
         exp.data_dir = args.data_dir
     if args.workers is not None:
         exp.data_num_workers = args.workers
+    if args.coco_backend is not None:
+        exp.coco_backend = args.coco_backend
     if args.conf is not None:
         exp.test_conf = args.conf
     if args.nms is not None:
@@ -167,6 +176,8 @@ def _torch_model(exp: Any, args: argparse.Namespace, device: torch.device) -> to
 
     loaded = load_model(resolve_checkpoint_path(args.ckpt, exp), exp=exp, device=device)
     model = loaded.model
+    if exp.class_names is None and loaded.config.class_names is not None:
+        exp.class_names = tuple(loaded.config.class_names)  # the dataset is checked against them
     if get_rank() == 0:
         logger.info(
             f"model from the {loaded.config_source}: {loaded.config.name}, attention={loaded.config.attention}"
