@@ -159,3 +159,23 @@ def test_demo_missing_checkpoint_exits_nonzero(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr.strip().splitlines()[-1] == f"demo: error: checkpoint not found: {missing}"
     assert "Traceback" not in proc.stderr
+
+
+def test_truncated_jpeg_is_named_and_skipped_and_all_bad_fails(ckpt, tmp_path, capfd):
+    from loguru import logger
+
+    folder = tmp_path / "imgs"
+    good = write_image(folder / "good.jpg", 64, 96)
+    data = good.read_bytes()
+    (folder / "cut.jpg").write_bytes(data[: len(data) * 3 // 4])
+    messages = []
+    sink = logger.add(lambda m: messages.append(str(m)), level="INFO")
+    try:
+        argv = ["image", "-c", str(ckpt), "--device", "cpu", "--tsize", "128"]
+        assert main([*argv, "--path", str(folder)]) == 0  # one good image: detections, exit 0
+        assert any("skipped" in m and "cut.jpg" in m and "truncated JPEG" in m for m in messages)
+        assert any("good.jpg" in m and "detections" in m for m in messages)
+        assert main([*argv, "--path", str(folder / "cut.jpg")]) != 0  # nothing could be done
+    finally:
+        logger.remove(sink)
+    assert "none of the 1 images could be read" in capfd.readouterr().err

@@ -24,6 +24,8 @@ from typing import Any, List, Optional, Sequence
 import cv2
 from loguru import logger
 
+from yolox.data.datasets.errors import DatasetError
+from yolox.data.datasets.image_io import read_image
 from yolox.inference.cli import (
     UsageError,
     add_model_args,
@@ -112,11 +114,16 @@ def build_predictor(args: argparse.Namespace, exp: Optional[Any]):
 
 
 def run_images(predictor, paths: Sequence[str], save_folder: Optional[str]) -> List[str]:
+    """Detect on every image; an unreadable one (truncated, corrupt) is skipped with a warning
+    naming it, and a UsageError (non-zero exit) follows when no image could be read at all."""
     written = []
+    failed = []
     for path in paths:
-        image = cv2.imread(path)
-        if image is None:
-            logger.warning(f"skipping unreadable image {path}")
+        try:
+            image = read_image(path)  # catches truncated JPEGs that cv2.imread half-decodes
+        except DatasetError as err:
+            logger.warning(f"skipped {path}: {err}")
+            failed.append(path)
             continue
         start = time.perf_counter()
         detections = predictor.predict(image)
@@ -131,6 +138,10 @@ def run_images(predictor, paths: Sequence[str], save_folder: Optional[str]) -> L
             cv2.imwrite(out, draw_detections(image, detections))
             written.append(out)
             logger.info(f"saved {out}")
+    if failed and len(failed) == len(paths):
+        raise UsageError(f"none of the {len(paths)} images could be read (e.g. {failed[0]})")
+    if failed:
+        logger.warning(f"{len(failed)} of {len(paths)} images were unreadable and skipped")
     return written
 
 
