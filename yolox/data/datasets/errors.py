@@ -27,8 +27,13 @@ class Problem:
     message: str
     skipped_image: bool = False
 
+    @property
+    def text(self) -> str:
+        """The message without a repeat of the file path (errors from image decoding name it)."""
+        return self.message.replace(f": {self.file}", "").replace(self.file, "the file")
+
     def __str__(self) -> str:
-        return f"{self.severity.upper()}: {self.file}: {self.message}"
+        return f"{self.severity.upper()}: {self.file}: {self.text}"
 
 
 def report_problems(
@@ -43,11 +48,11 @@ def report_problems(
     warnings = [p for p in problems if p.severity != "error"]
     errors = [p for p in problems if p.severity == "error"]
     for problem in warnings[:max_logged]:
-        logger.warning(f"{source}: {problem.file}: {problem.message}")
+        logger.warning(f"{source}: {problem.file}: {problem.text}")
     if len(warnings) > max_logged:
         logger.warning(f"{source}: {len(warnings) - max_logged} more warnings not shown")
     if errors:
-        lines = "\n".join(f"  {p.file}: {p.message}" for p in errors[:max_logged])
+        lines = "\n".join(f"  {p.file}: {p.text}" for p in errors[:max_logged])
         more = f"\n  ... and {len(errors) - max_logged} more" if len(errors) > max_logged else ""
         raise DatasetError(f"{source}: {len(errors)} error(s) in the dataset files:\n{lines}{more}")
     return problems
