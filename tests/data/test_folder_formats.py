@@ -7,13 +7,18 @@ in a tmp folder, and must be handled the same way.
 
 from __future__ import annotations
 
-import io
 import shutil
 
 import numpy as np
 import pytest
-from data_test_helpers import jpeg_bytes, png_bytes, solid_image, voc_xml
-from PIL import Image
+from data_test_helpers import (
+    NAMES,
+    bad_entries,
+    jpeg_bytes,
+    solid_image,
+    write_voc_flat,
+    write_yolo,
+)
 
 from yolox.data import DatasetError, TrainTransform, ValTransform, VOCDetection
 from yolox.data.check import main as check_main
@@ -21,67 +26,6 @@ from yolox.data.datasets.folder_layout import in_holdout
 from yolox.data.datasets.xml_folder import VOCFlatDetection
 from yolox.data.datasets.yolo_txt import YOLODetection, label_path, read_yolo_names
 from yolox.exp import Exp
-
-NAMES = ("cat", "dog")
-
-
-def _exif_rotated_jpeg() -> bytes:
-    """Raw 20 high x 40 wide, EXIF orientation 6: displayed 40 high x 20 wide."""
-    exif = Image.Exif()
-    exif[0x0112] = 6
-    buf = io.BytesIO()
-    Image.fromarray(solid_image(20, 40)[:, :, ::-1]).save(buf, "JPEG", exif=exif.tobytes())
-    return buf.getvalue()
-
-
-def _rgba_png() -> bytes:
-    buf = io.BytesIO()
-    Image.fromarray(np.full((30, 40, 4), 200, np.uint8), "RGBA").save(buf, "PNG")
-    return buf.getvalue()
-
-
-def bad_entries():
-    """(stem, image bytes, displayed (w, h), objects [(class, x1, y1, x2, y2) in pixels])."""
-    good = jpeg_bytes(solid_image(30, 40, [(5, 5, 20, 20)]))
-    noisy = jpeg_bytes(np.random.default_rng(1).integers(0, 255, (30, 40, 3), dtype=np.uint8))
-    return [
-        ("ok", good, (40, 30), [(0, 5, 5, 20, 20)]),
-        ("truncated", noisy[: len(noisy) * 3 // 4], (40, 30), [(1, 2, 2, 12, 12)]),
-        ("png_as_jpg", png_bytes(solid_image(30, 40)), (40, 30), [(1, 10, 10, 30, 25)]),
-        ("rgba", _rgba_png(), (40, 30), [(0, 1, 1, 9, 9)]),
-        ("exif", _exif_rotated_jpeg(), (20, 40), [(0, 2, 20, 18, 38)]),
-        ("outside", good, (40, 30), [(0, 30, 20, 55, 40)]),  # clipped to 30..40, 20..30
-        ("degenerate", good, (40, 30), [(0, 10, 10, 10, 20), (1, 5, 5, 15, 15)]),
-        ("background", good, (40, 30), None),  # no annotation file at all
-    ]
-
-
-def write_voc_flat(folder, entries, zero_size=("png_as_jpg",)):
-    folder.mkdir(parents=True, exist_ok=True)
-    for stem, data, (w, h), objects in entries:
-        suffix = ".png" if stem == "rgba" else ".jpg"
-        (folder / f"{stem}{suffix}").write_bytes(data)
-        if objects is None:
-            continue
-        size = (0, 0) if stem in zero_size else (w, h)
-        objs = [(NAMES[c], (x1 + 1, y1 + 1, x2 + 1, y2 + 1)) for c, x1, y1, x2, y2 in objects]
-        (folder / f"{stem}.xml").write_text(voc_xml(f"{stem}{suffix}", size, objs))
-
-
-def write_yolo(root, split, entries):
-    images, labels = root / "images" / split, root / "labels" / split
-    images.mkdir(parents=True, exist_ok=True)
-    labels.mkdir(parents=True, exist_ok=True)
-    for stem, data, (w, h), objects in entries:
-        suffix = ".png" if stem == "rgba" else ".jpg"
-        (images / f"{stem}{suffix}").write_bytes(data)
-        if objects is None:
-            continue
-        lines = [
-            f"{c} {(x1 + x2) / 2 / w:.6f} {(y1 + y2) / 2 / h:.6f} {(x2 - x1) / w:.6f} {(y2 - y1) / h:.6f}"
-            for c, x1, y1, x2, y2 in objects
-        ]
-        (labels / f"{stem}.txt").write_text("\n".join(lines) + "\n")
 
 
 def _by_stem(dataset):

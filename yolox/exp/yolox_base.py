@@ -286,10 +286,9 @@ class Exp(BaseExp):
         )
 
         if self.dataset is None:
-            self.dataset = self.get_dataset(
-                cache=cache_img is not None, cache_type=cache_img or "ram"
-            )
-            self.bind_class_names(self.dataset)
+            dataset = self.get_dataset(cache=cache_img is not None, cache_type=cache_img or "ram")
+            self.bind_class_names(dataset)
+            self.dataset = dataset
         self.dataset = MosaicDetection(
             dataset=self.dataset,
             mosaic=not no_aug,
