@@ -40,6 +40,8 @@ __all__ = [
     "check_split",
     "check_voc",
     "check_coco",
+    "as_errors",
+    "decode_problems",
     "format_split_summary",
     "main",
 ]
@@ -57,18 +59,20 @@ class SplitReport:
     problems: List[Problem] = field(default_factory=list)
 
 
-def _as_errors(problems: List[Problem]) -> List[Problem]:
+def as_errors(problems: List[Problem]) -> List[Problem]:
     """Images a loader would silently leave out are errors for the checker."""
     return [Problem("error", p.file, p.message, True) if p.skipped_image else p for p in problems]
 
 
-def _check_images(
-    records: List[ImageRecord],
-    problems: List[Problem],
-    progress: bool,
-    decoded: Dict[Path, Optional[Tuple[int, int]]],
-) -> None:
-    """Decode every image fully (once per file): unreadable ones are errors, size mismatches warnings."""
+def decode_problems(
+    records: Sequence[ImageRecord],
+    progress: bool = False,
+    decoded: Optional[Dict[Path, Optional[Tuple[int, int]]]] = None,
+) -> List[Problem]:
+    """Decode every image fully (once per file, across calls sharing ``decoded``): unreadable
+    ones are errors, a decoded size that differs from the annotated one a warning."""
+    decoded = {} if decoded is None else decoded
+    problems: List[Problem] = []
     for rec in tqdm(records, desc="decoding images", disable=not progress):
         if rec.file not in decoded:
             try:
@@ -86,6 +90,7 @@ def _check_images(
                     f"annotated size {rec.width}x{rec.height} but decoded {size[1]}x{size[0]}",
                 )
             )
+    return problems
 
 
 def check_split(
@@ -130,11 +135,11 @@ def check_split(
         report.problems = [Problem("error", str(source), str(err))]
         return report
     if decode_images:
-        _check_images(records, problems, progress, {} if decoded is None else decoded)
+        problems += decode_problems(records, progress, decoded)
     if names is None:  # YOLO indices without a names file
         top = max((int(r.labels.max()) for r in records if len(r.labels)), default=-1)
         names = [f"class_{k}" for k in range(top + 1)]
-    report.records, report.class_names, report.problems = records, names, _as_errors(problems)
+    report.records, report.class_names, report.problems = records, names, as_errors(problems)
     return report
 
 

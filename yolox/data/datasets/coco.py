@@ -12,7 +12,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 from pycocotools.coco import COCO
 
-from .detection_base import DetectionDataset, ImageRecord, clean_boxes, skipped_images
+from .detection_base import DetectionDataset, ImageRecord, clean_boxes
 from .errors import DatasetError, Problem, report_problems
 from .image_io import image_size_from_header
 
@@ -245,7 +245,7 @@ class COCODataset(DetectionDataset):
         self.ids = [rec.img_id for rec in records]
         super().__init__(records, names, img_size, preproc, cache, cache_type, cache_dir, bad_image)
         self.class_names_source = f"the categories of {json_path.name}"
-        self.skipped_images = skipped_images(problems)
+        self.problems = tuple(problems)
         #: annotation ids of boxes dropped as degenerate (not trained on, not scored)
         self.dropped_annotation_ids = frozenset(dropped)
 

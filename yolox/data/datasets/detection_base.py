@@ -26,7 +26,6 @@ __all__ = [
     "clean_boxes",
     "unreadable_target",
     "is_unreadable_target",
-    "skipped_images",
 ]
 
 BAD_IMAGE_POLICIES = ("auto", "substitute", "blank", "raise")
@@ -45,11 +44,6 @@ def is_unreadable_target(target: Any) -> bool:
     """True for the marker of :func:`unreadable_target` (a tensor or an array)."""
     values = np.asarray(target.cpu() if hasattr(target, "cpu") else target)
     return values.shape[-2:] == (1, 5) and bool((values == -1).all())
-
-
-def skipped_images(problems: Sequence[Problem]) -> List[Tuple[str, str]]:
-    """(file, reason) of every image a loader left out while reading the annotations."""
-    return [(p.file, p.message) for p in problems if p.skipped_image]
 
 
 @dataclass

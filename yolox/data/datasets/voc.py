@@ -8,7 +8,7 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tupl
 
 import numpy as np
 
-from .detection_base import DetectionDataset, ImageRecord, clean_boxes, skipped_images
+from .detection_base import DetectionDataset, ImageRecord, clean_boxes
 from .errors import DatasetError, Problem, report_problems
 from .image_io import image_size_from_header, read_image
 from .voc_xml import VocAnnotation, parse_voc_xml
@@ -312,4 +312,4 @@ class VOCDetection(DetectionDataset):
             keep_difficult=keep_difficult,
         )  # fmt: skip
         self.class_names_source = "caller" if class_names is not None else XML_NAMES_SOURCE
-        self.skipped_images = skipped_images(problems)
+        self.problems = tuple(problems)

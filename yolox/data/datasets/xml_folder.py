@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Tuple, Union
 
-from .detection_base import DetectionDataset, ImageRecord, skipped_images
+from .detection_base import DetectionDataset, ImageRecord
 from .errors import DatasetError, Problem, report_problems
 from .folder_layout import Holdout, list_images, resolve_split_folder, select_holdout
 from .voc import XML_NAMES_SOURCE, ParsedImage, records_from_xml, sorted_xml_names
@@ -107,4 +107,4 @@ class VOCFlatDetection(DetectionDataset):
             keep_difficult=keep_difficult,
         )  # fmt: skip
         self.class_names_source = "caller" if class_names is not None else XML_NAMES_SOURCE
-        self.skipped_images = skipped_images(problems)
+        self.problems = tuple(problems)

@@ -8,7 +8,7 @@ from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
-from .detection_base import DetectionDataset, ImageRecord, clean_boxes, skipped_images
+from .detection_base import DetectionDataset, ImageRecord, clean_boxes
 from .errors import DatasetError, Problem, report_problems
 from .folder_layout import Holdout, list_images, resolve_split_folder, select_holdout
 from .image_io import image_size_from_header, read_image
@@ -202,4 +202,4 @@ class YOLODetection(DetectionDataset):
         self.ids = [rec.img_id for rec in records]
         super().__init__(records, names, img_size, preproc, cache, cache_type, cache_dir, bad_image)
         self.class_names_source = source
-        self.skipped_images = skipped_images(problems)
+        self.problems = tuple(problems)

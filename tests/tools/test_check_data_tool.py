@@ -1,0 +1,50 @@
+"""tools/check_data.py -f EXP checks every split the exp uses, as training builds it."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
+
+from data_test_helpers import bad_entries, write_voc_flat  # noqa: E402
+
+from yolox.tools.check_data import main  # noqa: E402
+
+
+def _exp_file(tmp_path: Path, data_dir: Path) -> Path:
+    exp = tmp_path / "flat_exp.py"
+    exp.write_text(
+        "from yolox.exp import Exp as BaseExp\n\n\n"
+        "class Exp(BaseExp):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.num_classes = 2\n"
+        "        self.dataset_format = 'voc_flat'\n"
+        f"        self.data_dir = {str(data_dir)!r}\n"
+    )
+    return exp
+
+
+def test_every_split_of_the_exp_is_checked_and_counted(tmp_path, capsys):
+    data = tmp_path / "data"
+    entries = bad_entries()
+    write_voc_flat(data / "train", [entries[0], entries[2]])  # both classes
+    write_voc_flat(data / "val", entries[:3])  # the truncated JPEG is in val only
+    exp = _exp_file(tmp_path, data)
+    assert main(["-f", str(exp)]) == 1
+    out = capsys.readouterr().out
+    assert "split train: 2 images, 2 boxes (cat 1, dog 1), 0 images without boxes" in out
+    assert "split val: 3 images, 3 boxes (cat 1, dog 2), 0 images without boxes" in out
+    assert "val/truncated.jpg: truncated JPEG" in out and "1 error(s)" in out
+    # overrides may follow the flags or precede them
+    assert main(["val_sets", "('train',)", "-f", str(exp), "--no-decode"]) == 0
+    assert "split val: 2 images" in capsys.readouterr().out
+
+
+def test_a_split_that_cannot_be_built_is_an_error_line(tmp_path, capsys):
+    data = tmp_path / "data"
+    write_voc_flat(data / "train", [bad_entries()[0], bad_entries()[2]])
+    assert main(["-f", str(_exp_file(tmp_path, data)), "--no-decode"]) == 1
+    out = capsys.readouterr().out
+    assert "ERROR: <val split>" in out and "val_fraction" in out

@@ -1,0 +1,75 @@
+"""``python tools/check_data.py -f EXP``: check every split an experiment trains and evaluates on.
+
+Builds the datasets exactly as training does (the exp's own ``get_dataset`` /
+``get_eval_dataset``, official-style overrides included), then decodes every image once per
+split and prints, per split, the images, boxes per class and images without boxes. Exit status
+1 when a split has errors, 2 for a wrong command line. For a folder without an exp, use
+``python -m yolox.data.check``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, Callable, List, Optional, Sequence
+
+from yolox.data.check import SplitReport, as_errors, decode_problems, format_split_summary
+from yolox.data.datasets.errors import DatasetError, Problem
+from yolox.inference.cli import UsageError, run_cli
+
+__all__ = ["make_parser", "check_exp_data", "main"]
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser("YOLOX check_data", description=__doc__)
+    parser.add_argument("-f", "--exp_file", required=True, help="experiment file")
+    parser.add_argument("--no-decode", action="store_true", help="skip decoding every image")
+    parser.add_argument("opts", nargs="*", help="exp overrides: KEY VALUE ... (anywhere)")
+    return parser
+
+
+def _split(exp: Any, name: str, build: Callable[[], Any], decode: bool) -> SplitReport:
+    try:
+        dataset = build()
+        exp.bind_class_names(dataset)
+    except DatasetError as err:
+        return SplitReport(name, problems=[Problem("error", f"<{name} split>", str(err))])
+    problems = as_errors(list(dataset.problems))  # warnings of the build, skipped images
+    if decode:
+        problems += decode_problems(dataset.records, progress=True)
+    return SplitReport(name, list(dataset.records), dataset.class_names, problems)
+
+
+def check_exp_data(exp: Any, decode_images: bool = True) -> List[SplitReport]:
+    """One report per split the exp uses (train, then val)."""
+    return [
+        _split(exp, "train", lambda: exp.get_dataset(cache=False), decode_images),
+        _split(exp, "val", exp.get_eval_dataset, decode_images),
+    ]
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = make_parser().parse_intermixed_args(argv)
+
+    def body() -> int:
+        from yolox.exp import get_exp
+
+        exp = get_exp(args.exp_file, None)
+        if len(args.opts or []) % 2:
+            raise UsageError(f"overrides come in KEY VALUE pairs, got {args.opts}")
+        exp.merge(args.opts or [])
+        reports = check_exp_data(exp, not args.no_decode)
+        problems = list(dict.fromkeys(p for r in reports for p in r.problems))
+        for problem in problems:
+            print(problem)
+        for report in reports:
+            print(format_split_summary(report))
+        errors = sum(p.severity == "error" for p in problems)
+        print(f"{errors} error(s), {len(problems) - errors} warning(s)")
+        return 1 if errors else 0
+
+    return run_cli("check_data", body)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
