@@ -80,7 +80,7 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--format",
         dest="dataset_format",
-        choices=["coco", "voc"],
+        choices=["coco", "voc", "voc_flat", "yolo"],
         default=None,
         help="dataset format when no exp is given (default: the checkpoint's)",
     )
