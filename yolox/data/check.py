@@ -43,6 +43,7 @@ __all__ = [
     "as_errors",
     "decode_problems",
     "format_split_summary",
+    "print_reports",
     "main",
 ]
 
@@ -220,6 +221,18 @@ def format_split_summary(report: SplitReport) -> str:
     )
 
 
+def print_reports(reports: Sequence[SplitReport]) -> int:
+    """Print every problem once, then one summary line per split; the exit status (1: errors)."""
+    problems = _unique(p for r in reports for p in r.problems)
+    for problem in problems:
+        print(problem)
+    for report in reports:
+        print(format_split_summary(report))
+    errors = sum(p.severity == "error" for p in problems)
+    print(f"{errors} error(s), {len(problems) - errors} warning(s)")
+    return 1 if errors else 0
+
+
 def default_splits(fmt: str, root: Path) -> List[Any]:
     """Every split the data publish: VOC lists in ImageSets/Main; train and val folders."""
     if fmt == "voc":
@@ -292,14 +305,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         )  # fmt: skip
         for split in splits
     ]
-    problems = _unique(p for r in reports for p in r.problems)
-    for problem in problems:
-        print(problem)
-    for report in reports:
-        print(format_split_summary(report))
-    errors = sum(p.severity == "error" for p in problems)
-    print(f"{errors} error(s), {len(problems) - errors} warning(s)")
-    return 1 if errors else 0
+    return print_reports(reports)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import argparse
 import sys
 from typing import Any, Callable, List, Optional, Sequence
 
-from yolox.data.check import SplitReport, as_errors, decode_problems, format_split_summary
+from yolox.data.check import SplitReport, as_errors, decode_problems, print_reports
 from yolox.data.datasets.errors import DatasetError, Problem
 from yolox.inference.cli import UsageError, run_cli
 
@@ -58,15 +58,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if len(args.opts or []) % 2:
             raise UsageError(f"overrides come in KEY VALUE pairs, got {args.opts}")
         exp.merge(args.opts or [])
-        reports = check_exp_data(exp, not args.no_decode)
-        problems = list(dict.fromkeys(p for r in reports for p in r.problems))
-        for problem in problems:
-            print(problem)
-        for report in reports:
-            print(format_split_summary(report))
-        errors = sum(p.severity == "error" for p in problems)
-        print(f"{errors} error(s), {len(problems) - errors} warning(s)")
-        return 1 if errors else 0
+        return print_reports(check_exp_data(exp, not args.no_decode))
 
     return run_cli("check_data", body)
 
