@@ -75,7 +75,7 @@ def test_official_style_voc_exp_trains_and_evaluates(voc_datadir):
     assert tuple(state["model_config"]["class_names"]) == tuple(VOC_CLASSES)
     log = (out / "voc" / "train_log.txt").read_text()
     assert log.count("class names from the XML <name>s (sorted)") == 1
-    assert "VOC mAP50=" in log  # the exp's own evaluator ran during training
+    assert "VOC (voc07) AP50:95" in log  # the exp's own evaluator ran during training
     messages = []
     sink = logger.add(lambda m: messages.append(str(m)), level="INFO")
     try:
@@ -84,7 +84,7 @@ def test_official_style_voc_exp_trains_and_evaluates(voc_datadir):
     finally:
         with contextlib.suppress(ValueError):  # in case a tool removed every sink
             logger.remove(sink)
-    assert any("VOC mAP50=" in m for m in messages)
+    assert any("VOC (voc07) AP50:95" in m for m in messages)
     assert not any("class names from" in m for m in messages)  # eval took the checkpoint's
 
 

@@ -456,6 +456,11 @@ class Exp(BaseExp):
             problems.append(f"dataset_format must be one of {DATASET_FORMATS}")
         if not 0.0 <= self.val_fraction < 1.0:
             problems.append(f"val_fraction={self.val_fraction} must be in [0, 1)")
+        elif self.val_fraction and self.dataset_format not in FOLDER_FORMATS:
+            problems.append(
+                f"val_fraction splits {FOLDER_FORMATS} folders only; {self.dataset_format} "
+                "datasets name their splits (train_sets/val_sets, train_ann/val_ann)"
+            )
         for name in ("input_size", "test_size"):
             h, w = getattr(self, name)
             if h % 32 or w % 32:

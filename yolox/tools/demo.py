@@ -91,7 +91,7 @@ def build_predictor(args: argparse.Namespace, exp: Optional[Any]):
         from yolox.inference.onnx_predictor import OnnxPredictor
 
         require_onnx_file(args.onnx)
-        names = tuple(exp.class_names) if exp is not None else None
+        names = exp.model_config().class_names if exp is not None else None
         return OnnxPredictor(
             args.onnx, class_names=names, test_size=tsize, conf=args.conf, nms=args.nms
         )

@@ -127,8 +127,6 @@ def exp_from_checkpoint(ckpt_path: str, dataset_format: Optional[str] = None) ->
     settings.apply_to(exp)
     exp.exp_name = settings.exp_name or config.get("name") or "checkpoint"
     exp.dataset_format = dataset_format
-    if exp.class_names is None:
-        exp.class_names = tuple(str(i) for i in range(exp.num_classes))
     return exp
 
 

@@ -111,9 +111,28 @@ class DetectionDataset(Dataset):
     An image that cannot be decoded at training time never kills a worker: it is logged with
     its file name and, by ``bad_image`` policy, replaced by another random image
     ("substitute": training), by a grey image without boxes ("blank": evaluation, where the
-    id must be kept so no other image is scored twice) or re-raised ("raise"). The default
-    "auto" picks "blank" when ``preproc`` is a ValTransform and "substitute" otherwise.
+    id must be kept so no other image is scored twice, and the item's target is
+    :func:`unreadable_target` so that the evaluator leaves the image out of the scores) or
+    re-raised ("raise"). The default "auto" picks "blank" when ``preproc`` is a ValTransform
+    and "substitute" otherwise.
+
+    ``class_names_source`` says where the names came from: "caller" (given to the constructor),
+    a description of the data ("the XML <name>s (sorted)", a json, a names file), or None when
+    the data hold class indices only. ``problems`` keeps what reading the annotations found
+    (``skipped_images``: the images left out, with the reason). ``keep_difficult=False``
+    removes difficult objects from the training targets only (:meth:`annotation_for_eval`
+    keeps them, flagged).
     """
+
+    root: Optional[Path] = None  # the dataset folder (folder-based formats)
+    name: Optional[str] = None  # names the disk cache
+    class_names_source: Optional[str] = "caller"
+    problems: Sequence[Problem] = ()
+
+    @property
+    def skipped_images(self) -> List[Tuple[str, str]]:
+        """(file, reason) of every image left out while reading the annotations."""
+        return [(p.file, p.message) for p in self.problems if p.skipped_image]
 
     def __init__(
         self,
