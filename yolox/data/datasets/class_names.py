@@ -73,7 +73,7 @@ def bind_class_names(
             raise DatasetError(
                 f"{where} has objects of classes {extra} that are not in the exp's "
                 f"class_names {list(names)}: add them (and raise num_classes), or set "
-                "skip_unknown_classes=True"
+                "skip_unknown_classes=True (checker: --skip-unknown-classes)"
             )
         dataset.remap_classes(names)
         return names, None

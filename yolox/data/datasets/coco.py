@@ -192,7 +192,10 @@ def build_coco_records(
     if unknown:
         severity = "warning" if skip_unknown_classes else "error"
         action = (
-            "skipped" if skip_unknown_classes else "pass skip_unknown_classes=True to skip them"
+            "skipped"
+            if skip_unknown_classes
+            else "add them to 'categories', or skip them (exp field skip_unknown_classes=True, "
+            "checker flag --skip-unknown-classes)"
         )
         problems.append(
             Problem(
