@@ -93,7 +93,10 @@ def _image_size(
     problems: List[Problem],
     has_xml: bool = True,
 ) -> Optional[Tuple[int, int]]:
-    """The true (h, w): the header (or a full decode) wins over a 0x0 or wrong XML <size>."""
+    """The true (h, w): the header (or a full decode) wins over a 0x0 or wrong XML <size>.
+
+    ``has_xml=False`` (an image without an annotation file) only needs the image's own size.
+    """
     if not verify and xml_h > 0 and xml_w > 0:
         return xml_h, xml_w
     size = image_size_from_header(file)
@@ -103,9 +106,7 @@ def _image_size(
         except DatasetError as err:
             problems.append(Problem("warning", str(file), f"{err}; image skipped", True))
             return None
-    if not has_xml:
-        pass
-    elif xml_h <= 0 or xml_w <= 0:
+    if has_xml and (xml_h <= 0 or xml_w <= 0):
         problems.append(
             Problem(
                 "warning",
@@ -113,7 +114,7 @@ def _image_size(
                 f"XML <size> is {xml_w}x{xml_h}; using the image size {size[1]}x{size[0]}",
             )
         )
-    elif (xml_h, xml_w) != tuple(size):
+    elif has_xml and (xml_h, xml_w) != tuple(size):
         problems.append(
             Problem(
                 "warning",
