@@ -322,6 +322,7 @@ class InferenceSettings:
     dataset_format: Optional[str] = None
     voc_metric: Optional[str] = None
     val_sets: Optional[Any] = None
+    val_fraction: Optional[float] = None  # folder formats: the hold-out split of the train images
     val_ann: Optional[str] = None
     val_name: Optional[str] = None
 
