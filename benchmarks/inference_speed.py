@@ -2,10 +2,14 @@
 
     python benchmarks/inference_speed.py                       # yolox-s@640 and yolox-nano@416
     python benchmarks/inference_speed.py --compile --onnx       # plus torch.compile and ONNX Runtime
+    python benchmarks/inference_speed.py --onnx --openvino --int8  # plus OpenVINO, int8 rows
 
 Variants (cumulative steps of :func:`yolox.inference.fast.optimize_for_inference`): eager
 unfused, eager fused (the reference of the ratio column), + SPPF pooling, + channels-last
-(= the default fast path), optionally + torch.compile, and ONNX Runtime on the fused model.
+(= the default fast path), optionally + torch.compile, ONNX Runtime on the fused model, OpenVINO
+fp32 (the dynamic-shape IR of ``tools/export_openvino.py``, run by the same runtime as the
+predictor), and with ``--int8`` OpenVINO int8 (NNCF) and ONNX Runtime int8 (static QDQ,
+per-channel weights), both calibrated on a few images (speed does not depend on which).
 All variants of one model are timed interleaved in random order
 (``latency_against_baseline``), so load from other processes hits them equally: compare ratios,
 not absolute milliseconds. The ratio column is the median of per-round ratios to eager fused
@@ -60,6 +64,13 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=2, help="torch (and ORT) CPU threads")
     parser.add_argument("--compile", action="store_true", help="add a torch.compile variant")
     parser.add_argument("--onnx", action="store_true", help="add an ONNX Runtime variant")
+    parser.add_argument("--openvino", action="store_true", help="add an OpenVINO fp32 variant")
+    parser.add_argument(
+        "--int8", action="store_true", help="add int8 variants (OpenVINO+NNCF; ORT with --onnx)"
+    )
+    parser.add_argument(
+        "--calib-images", type=int, default=8, help="calibration images of the int8 variants"
+    )
     parser.add_argument("--output", default=None, help="write the rows as JSON here")
     return parser
 
@@ -73,22 +84,104 @@ def build(name: str) -> torch.nn.Module:
     return model
 
 
-def onnx_runner(model: torch.nn.Module, x: torch.Tensor, threads: int) -> Optional[Callable]:
-    """An ONNX Runtime session on the fused model (decoded outputs, static size), or None."""
-    try:
-        import onnxruntime
-    except ImportError:
-        return None
-    from yolox.inference.export import export_onnx
+def calibration_batch(x: torch.Tensor, count: int) -> List:
+    """``count`` smooth random images of ``x``'s size (CHW float32 arrays, 0..255)."""
+    gen = torch.Generator().manual_seed(1)
+    coarse = torch.rand(count, 3, 8, 8, generator=gen) * 255
+    smooth = torch.nn.functional.interpolate(coarse, size=x.shape[2:], mode="bicubic")
+    return list(smooth.clamp(0, 255).numpy())
 
+
+def _decoding(run: Callable, x: torch.Tensor, strides) -> Callable:
+    """A runner returning decoded outputs from a raw-output runtime call."""
+    from yolox.inference.decode import decode_outputs
+
+    feed = x.numpy()
+    return lambda: torch.from_numpy(decode_outputs(run(feed), x.shape[2:], strides))
+
+
+def onnx_runners(model: torch.nn.Module, x: torch.Tensor, args) -> Dict[str, tuple]:
+    """ONNX Runtime sessions on the fused model: fp32, and int8 (static QDQ) with ``--int8``."""
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        return {}
+    from yolox.inference.export import export_onnx
+    from yolox.inference.runtimes import OnnxRuntime
+
+    out = {}
+    start = time.perf_counter()
     path = Path(tempfile.mkdtemp()) / "model.onnx"
-    export_onnx(copy.deepcopy(model), path, test_size=x.shape[2:], decode_in_inference=True)
-    options = onnxruntime.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    feed = {session.get_inputs()[0].name: x.numpy()}
-    return lambda: torch.from_numpy(session.run(None, feed)[0])
+    export_onnx(copy.deepcopy(model), path, test_size=x.shape[2:], decode_in_inference=False)
+    runtime = OnnxRuntime(path, threads=args.threads)
+    out["ONNX Runtime (fused)"] = (
+        _decoding(runtime.run, x, model.head.strides),
+        time.perf_counter() - start,
+    )
+    if args.int8:
+        from onnxruntime.quantization import (
+            CalibrationDataReader,
+            QuantFormat,
+            QuantType,
+            quantize_static,
+        )
+
+        class Reader(CalibrationDataReader):
+            def __init__(self) -> None:
+                self.feeds = iter(
+                    {"images": a[None]} for a in calibration_batch(x, args.calib_images)
+                )
+
+            def get_next(self):
+                return next(self.feeds, None)
+
+        start = time.perf_counter()
+        int8_path = path.with_name("model_int8.onnx")
+        quantize_static(
+            str(path),
+            str(int8_path),
+            Reader(),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+        )
+        runtime = OnnxRuntime(int8_path, threads=args.threads)
+        out["ONNX Runtime int8 (static QDQ)"] = (
+            _decoding(runtime.run, x, model.head.strides),
+            time.perf_counter() - start,
+        )
+    return out
+
+
+def openvino_runners(model: torch.nn.Module, x: torch.Tensor, args) -> Dict[str, tuple]:
+    """The OpenVINO IR as ``tools/export_openvino.py`` writes it, fp32 and (``--int8``) int8."""
+    try:
+        import openvino  # noqa: F401
+    except ImportError:
+        return {}
+    from yolox.inference.openvino_export import export_openvino, quantize_openvino, save_openvino
+    from yolox.inference.runtimes import OpenVinoRuntime
+
+    out = {}
+    start = time.perf_counter()
+    path = Path(tempfile.mkdtemp()) / "model.xml"
+    ov_model = export_openvino(copy.deepcopy(model), path, test_size=x.shape[2:])
+    runtime = OpenVinoRuntime(path, threads=args.threads)
+    out["OpenVINO fp32"] = (
+        _decoding(runtime.run, x, model.head.strides),
+        time.perf_counter() - start,
+    )
+    if args.int8:
+        start = time.perf_counter()
+        quantized = quantize_openvino(ov_model, calibration_batch(x, args.calib_images))
+        int8_path = save_openvino(quantized, path.with_name("model_int8.xml"))
+        runtime = OpenVinoRuntime(int8_path, threads=args.threads)
+        out["OpenVINO int8 (NNCF)"] = (
+            _decoding(runtime.run, x, model.head.strides),
+            time.perf_counter() - start,
+        )
+    return out
 
 
 def variants(model: torch.nn.Module, x: torch.Tensor, args) -> Dict[str, tuple]:
@@ -116,10 +209,9 @@ def variants(model: torch.nn.Module, x: torch.Tensor, args) -> Dict[str, tuple]:
         )
         out["+ torch.compile"] = (eager(compiled), time.perf_counter() - start)
     if args.onnx:
-        start = time.perf_counter()
-        runner = onnx_runner(fused, x, args.threads)
-        if runner is not None:
-            out["ONNX Runtime (fused)"] = (runner, time.perf_counter() - start)
+        out.update(onnx_runners(fused, x, args))
+    if args.openvino or args.int8:
+        out.update(openvino_runners(fused, x, args))
     return out
 
 

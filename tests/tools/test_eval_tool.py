@@ -284,3 +284,21 @@ def test_eval_coco_backend_is_chosen_on_the_command_line(coco_setup, backend):
         logger.remove(sink)
     assert any(f"COCO scoring backend: {backend}" in m for m in messages)
     assert scores["ap50_95"] == pytest.approx(coco_setup["ref"], abs=1e-3)
+
+
+def test_eval_openvino_backend_scores_the_exported_ir(coco_setup, tmp_path, capsys):
+    pytest.importorskip("openvino", reason="openvino not installed (pip install -e '.[deploy]')")
+    pytest.importorskip("onnx")
+    import copy
+
+    from yolox.inference.openvino_export import export_openvino
+    from yolox.tools.eval import main
+
+    path = tmp_path / "cam.xml"
+    export_openvino(copy.deepcopy(coco_setup["model"]), path, test_size=(128, 128))
+    argv = ["-f", str(coco_setup["exp"]), "--backend", "openvino", "--xml", str(path)]
+    scores = _eval([*argv, "-b", "3", "--device", "cpu"])
+    assert scores["ap50_95"] == pytest.approx(coco_setup["ref"], abs=1e-3)
+    wrong = ["--backend", "openvino", "--xml", str(tmp_path / "cam.onnx")]
+    assert main(["-f", str(coco_setup["exp"]), *wrong]) == 2
+    assert "needs an existing --xml file" in capsys.readouterr().err

@@ -12,13 +12,15 @@ from .loading import (
     load_model,
     resolve_checkpoint_path,
 )
-from .onnx_predictor import OnnxModel, OnnxPredictor
+from .onnx_predictor import ExportedModel, ExportedPredictor, OnnxModel, OnnxPredictor
 from .predictor import Predictor, letterbox, read_image
 from .pretrained import pretrained_weights
 from .visualize import class_color, draw_detections
 
 __all__ = [
     "Detections",
+    "ExportedModel",
+    "ExportedPredictor",
     "LoadedModel",
     "ModelMismatchError",
     "OnnxModel",

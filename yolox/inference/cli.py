@@ -20,7 +20,7 @@ __all__ = [
     "add_runtime_args",
     "build_exp",
     "parse_tsize",
-    "require_onnx_file",
+    "require_exported_file",
     "run_cli",
 ]
 
@@ -78,18 +78,31 @@ def add_runtime_args(parser: argparse.ArgumentParser, fuse_help: str = "fuse con
     )
     parser.add_argument(
         "--backend",
-        choices=["torch", "onnxruntime"],
+        choices=["torch", "onnxruntime", "openvino"],
         default="torch",
-        help="run the PyTorch checkpoint (default) or an exported ONNX model (--onnx)",
+        help="run the PyTorch checkpoint (default) or an exported model (--onnx / --xml)",
     )
-    parser.add_argument("--onnx", default=None, help="ONNX file for --backend onnxruntime")
+    parser.add_argument(
+        "--onnx",
+        "--xml",
+        dest="exported_file",
+        default=None,
+        help="exported model: .onnx for --backend onnxruntime, OpenVINO .xml for openvino",
+    )
     parser.add_argument("--trt", action="store_true", help="TensorRT (not supported here)")
 
 
-def require_onnx_file(path: Optional[str]) -> str:
-    """``--onnx`` for ``--backend onnxruntime``: it must name an existing file."""
+def require_exported_file(path: Optional[str], backend: str) -> str:
+    """``--onnx``/``--xml`` for an exported-model backend: an existing file of that backend."""
+    from .runtimes import BACKENDS
+
+    suffix = BACKENDS[backend]
     if not path or not os.path.isfile(path):
-        raise UsageError(f"--backend onnxruntime needs an existing --onnx file (got {path!r})")
+        raise UsageError(
+            f"--backend {backend} needs an existing --{suffix[1:]} file (got {path!r})"
+        )
+    if not path.lower().endswith(suffix):
+        raise UsageError(f"--backend {backend} reads {suffix} files, got {path}")
     return path
 
 

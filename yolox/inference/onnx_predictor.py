@@ -1,13 +1,15 @@
-"""``OnnxPredictor``: the Predictor interface on top of an exported ONNX model (ONNX Runtime).
+"""The Predictor interface on top of exported models: ONNX (ONNX Runtime) or OpenVINO IR.
 
-Handles both export flavours: raw head outputs (default export; decoded here with NumPy) and
-``--decode_in_inference`` graphs. Export metadata (written by ``yolox.inference.export``)
-supplies the class names and whether the graph decodes; without it, pass them explicitly.
+``ExportedPredictor`` handles both export flavours: raw head outputs (default export; decoded
+here with NumPy) and ``--decode_in_inference`` graphs, whatever runtime runs the file (see
+:mod:`yolox.inference.runtimes`). Export metadata (written by ``yolox.inference.export`` and
+``yolox.inference.openvino_export``) supplies the class names, test size and whether the graph
+decodes; without it, pass them explicitly. ``OnnxPredictor``/``OnnxModel`` are the ONNX
+Runtime spellings kept for existing code.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from typing import Any, Dict, List, Optional, Sequence, Union
 
@@ -20,25 +22,94 @@ from yolox.utils.detections import Detections, detections_from_postprocess
 
 from .decode import decode_outputs
 from .predictor import ImageLike, letterbox, read_image
+from .runtimes import decode_metadata, input_hw, open_runtime
 
-__all__ = ["OnnxModel", "OnnxPredictor", "read_onnx_metadata"]
+__all__ = [
+    "ExportedModel",
+    "ExportedPredictor",
+    "OnnxModel",
+    "OnnxPredictor",
+    "read_onnx_metadata",
+]
 
 
 def read_onnx_metadata(session: Any) -> Dict[str, Any]:
     """The ``yolox.*`` custom metadata of an ONNX Runtime session, JSON-decoded."""
-    raw = session.get_modelmeta().custom_metadata_map or {}
-    out = {}
-    for key, value in raw.items():
-        if key.startswith("yolox."):
-            try:
-                out[key[len("yolox.") :]] = json.loads(value)
-            except json.JSONDecodeError:
-                out[key[len("yolox.") :]] = value
-    return out
+    return decode_metadata(session.get_modelmeta().custom_metadata_map or {})
 
 
-class OnnxPredictor:
-    """Detections from an ONNX file, with the same pre/post-processing as :class:`Predictor`."""
+class ExportedPredictor:
+    """Detections from an exported file, with the same pre/post-processing as :class:`Predictor`.
+
+    ``backend`` is ``"onnxruntime"`` or ``"openvino"`` (default: from the file suffix);
+    ``runtime_options`` go to the runtime (``threads``; ``providers`` for ONNX Runtime).
+    """
+
+    def __init__(
+        self,
+        path: Union[str, os.PathLike],
+        class_names: Optional[Sequence[str]] = None,
+        test_size: Optional[Sequence[int]] = None,
+        conf: float = 0.3,
+        nms: float = 0.3,
+        decoded: Optional[bool] = None,
+        class_agnostic: bool = False,
+        backend: Optional[str] = None,
+        **runtime_options: Any,
+    ) -> None:
+        self.runtime = open_runtime(path, backend, **runtime_options)
+        meta = self.runtime.metadata
+        #: the export metadata (class names, test size, model config, ...)
+        self.metadata = meta
+        #: (H, W) the graph was exported for, or None when it takes any size
+        self.static_size = input_hw(self.runtime.input_shape)
+        #: batch size the graph was exported for, or None when it is dynamic
+        self.static_batch = self.runtime.input_shape[0]
+        size = test_size or self.static_size or meta.get("test_size") or (640, 640)
+        self.test_size = (int(size[0]), int(size[1]))
+        self.decoded = bool(meta.get("decode_in_inference", False)) if decoded is None else decoded
+        self.strides = tuple(meta.get("strides", (8, 16, 32)))
+        names = class_names or meta.get("class_names")
+        width = self.runtime.output_width
+        self.num_classes = int(width) - 5 if width is not None else len(names or [])
+        self.class_names = tuple(names) if names else tuple(map(str, range(self.num_classes)))
+        self.conf = float(conf)
+        self.nms = float(nms)
+        self.class_agnostic = class_agnostic
+
+    def forward(self, batch: np.ndarray) -> np.ndarray:
+        """Decoded outputs [B, N, 5 + C] for a letterboxed float32 batch [B, 3, H, W]."""
+        out = self.runtime.run(np.ascontiguousarray(batch, dtype=np.float32))
+        return out if self.decoded else decode_outputs(out, batch.shape[2:], self.strides)
+
+    def predict(self, image: ImageLike) -> Detections:
+        """Detections for one BGR image (array or file path), boxes in its original pixels."""
+        return self.predict_batch([image])[0]
+
+    def predict_batch(self, images: Sequence[ImageLike]) -> List[Detections]:
+        """Detections for several images: one forward when the graph takes any batch size."""
+        arrays = [read_image(img) for img in images]
+        if not arrays:
+            return []
+        inputs, ratios = zip(*(letterbox(a, self.test_size) for a in arrays))
+        batch = np.stack(inputs)
+        if self.static_batch is None or self.static_batch == len(arrays):
+            outputs = self.forward(batch)
+        else:
+            outputs = np.concatenate([self.forward(b[None]) for b in batch])
+        rows = postprocess(
+            torch.from_numpy(outputs), self.num_classes, self.conf, self.nms, self.class_agnostic
+        )
+        return [
+            detections_from_postprocess(
+                None if r is None else r.numpy(), ratio, a.shape[:2], self.class_names
+            )
+            for r, ratio, a in zip(rows, ratios, arrays)
+        ]
+
+
+class OnnxPredictor(ExportedPredictor):
+    """:class:`ExportedPredictor` on ONNX Runtime (``providers`` default to the CPU)."""
 
     def __init__(
         self,
@@ -51,61 +122,36 @@ class OnnxPredictor:
         providers: Optional[List[str]] = None,
         class_agnostic: bool = False,
     ) -> None:
-        import onnxruntime
-
-        self.session = onnxruntime.InferenceSession(
-            os.fspath(onnx_path), providers=providers or ["CPUExecutionProvider"]
-        )
-        meta = read_onnx_metadata(self.session)
-        self.input_name = self.session.get_inputs()[0].name
-        shape = self.session.get_inputs()[0].shape
-        static = tuple(shape[2:]) if all(isinstance(s, int) for s in shape[2:]) else None
-        #: (H, W) the graph was exported for, or None when it takes any size
-        self.static_size = static
-        #: batch size the graph was exported for, or None when it is dynamic
-        self.static_batch = shape[0] if isinstance(shape[0], int) else None
-        size = test_size or static or meta.get("test_size") or (640, 640)
-        self.test_size = (int(size[0]), int(size[1]))
-        self.decoded = bool(meta.get("decode_in_inference", False)) if decoded is None else decoded
-        self.strides = tuple(meta.get("strides", (8, 16, 32)))
-        num_outputs = self.session.get_outputs()[0].shape[-1]
-        names = class_names or meta.get("class_names")
-        self.num_classes = (
-            int(num_outputs) - 5 if isinstance(num_outputs, int) else len(names or [])
-        )
-        self.class_names = tuple(names) if names else tuple(map(str, range(self.num_classes)))
-        self.conf = float(conf)
-        self.nms = float(nms)
-        self.class_agnostic = class_agnostic
-
-    def forward(self, batch: np.ndarray) -> np.ndarray:
-        """Decoded outputs [B, N, 5 + C] for a letterboxed float32 batch [B, 3, H, W]."""
-        out = self.session.run(None, {self.input_name: batch.astype(np.float32)})[0]
-        return out if self.decoded else decode_outputs(out, batch.shape[2:], self.strides)
-
-    def predict(self, image: ImageLike) -> Detections:
-        array = read_image(image)
-        chw, ratio = letterbox(array, self.test_size)
-        outputs = torch.from_numpy(self.forward(chw[None]))
-        rows = postprocess(outputs, self.num_classes, self.conf, self.nms, self.class_agnostic)[0]
-        return detections_from_postprocess(
-            None if rows is None else rows.numpy(), ratio, array.shape[:2], self.class_names
+        super().__init__(
+            onnx_path,
+            class_names=class_names,
+            test_size=test_size,
+            conf=conf,
+            nms=nms,
+            decoded=decoded,
+            class_agnostic=class_agnostic,
+            backend="onnxruntime",
+            providers=providers,
         )
 
+    @property
+    def session(self) -> Any:
+        return self.runtime.session
 
-class OnnxModel(nn.Module):
-    """An ONNX file behind the ``model(images) -> decoded [B, N, 5 + C]`` interface of the
-    evaluators, so ``tools/eval.py --backend onnxruntime`` scores the exported model itself.
 
-    A graph exported for batch 1 is run image by image. No parameters: it runs on the CPU (or
-    the ONNX Runtime providers given), whatever device the images come from.
+class ExportedModel(nn.Module):
+    """An exported file behind the ``model(images) -> decoded [B, N, 5 + C]`` interface of the
+    evaluators, so ``tools/eval.py --backend onnxruntime|openvino`` scores the exported model.
+
+    A graph exported for batch 1 is run image by image. No parameters: it runs on the CPU,
+    whatever device the images come from.
     """
 
     def __init__(
-        self, onnx_path: Union[str, os.PathLike], providers: Optional[List[str]] = None
+        self, path: Union[str, os.PathLike], backend: Optional[str] = None, **runtime_options: Any
     ) -> None:
         super().__init__()
-        self.runner = OnnxPredictor(onnx_path, providers=providers)
+        self.runner = ExportedPredictor(path, backend=backend, **runtime_options)
 
     @property
     def num_classes(self) -> int:
@@ -122,7 +168,16 @@ class OnnxModel(nn.Module):
             return torch.from_numpy(self.runner.forward(batch))
         if expected != 1:
             raise ValueError(
-                f"the ONNX graph takes batches of exactly {expected} images, got {batch.shape[0]}: "
-                f"use a batch size of {expected}, or export with --dynamic"
+                f"the exported graph takes batches of exactly {expected} images, got "
+                f"{batch.shape[0]}: use a batch size of {expected}, or export with --dynamic"
             )
         return torch.from_numpy(np.concatenate([self.runner.forward(b[None]) for b in batch]))
+
+
+class OnnxModel(ExportedModel):
+    """:class:`ExportedModel` on ONNX Runtime."""
+
+    def __init__(
+        self, onnx_path: Union[str, os.PathLike], providers: Optional[List[str]] = None
+    ) -> None:
+        super().__init__(onnx_path, backend="onnxruntime", providers=providers)

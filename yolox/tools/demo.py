@@ -5,6 +5,7 @@ Examples::
     python tools/demo.py image -c ckpt.pth --path assets/dog.jpg --save_result --device cpu
     python tools/demo.py video -n yolox-s -c yolox_s.pth --path clip.mp4 --save_result
     python tools/demo.py image --backend onnxruntime --onnx yolox.onnx --path assets/ --save_result
+    python tools/demo.py image --backend openvino --xml yolox_int8.xml --path assets/ --save_result
 
 The model (size, classes, names, attention) and its trained test size are rebuilt from the
 checkpoint when it carries its configuration; an official release needs ``-f``/``-n``. Results
@@ -32,7 +33,7 @@ from yolox.inference.cli import (
     add_runtime_args,
     build_exp,
     parse_tsize,
-    require_onnx_file,
+    require_exported_file,
     run_cli,
 )
 from yolox.inference.loading import resolve_checkpoint_path
@@ -85,15 +86,20 @@ def list_images(path: str) -> List[str]:
 
 
 def build_predictor(args: argparse.Namespace, exp: Optional[Any]):
-    """A Predictor (torch) or an OnnxPredictor (onnxruntime) from the command line."""
+    """A Predictor (torch) or an ExportedPredictor (onnxruntime, openvino) from the command line."""
     tsize = parse_tsize(args.tsize) or (tuple(exp.test_size) if exp is not None else None)
-    if args.backend == "onnxruntime":
-        from yolox.inference.onnx_predictor import OnnxPredictor
+    if args.backend != "torch":
+        from yolox.inference.onnx_predictor import ExportedPredictor
 
-        require_onnx_file(args.onnx)
+        path = require_exported_file(args.exported_file, args.backend)
         names = exp.model_config().class_names if exp is not None else None
-        return OnnxPredictor(
-            args.onnx, class_names=names, test_size=tsize, conf=args.conf, nms=args.nms
+        return ExportedPredictor(
+            path,
+            class_names=names,
+            test_size=tsize,
+            conf=args.conf,
+            nms=args.nms,
+            backend=args.backend,
         )
     from yolox.inference.predictor import Predictor
 
@@ -198,7 +204,7 @@ def _experiment_name(args: argparse.Namespace, exp: Optional[Any], predictor: An
         return exp.exp_name
     if getattr(predictor, "run_name", None):
         return predictor.run_name
-    source = Path(args.ckpt or args.onnx or "onnx")
+    source = Path(args.ckpt or args.exported_file or "exported")
     if source.name.endswith("_ckpt.pth") and source.resolve().parent.name:
         return source.resolve().parent.name  # <output_dir>/<run>/best_ckpt.pth of older runs
     return source.stem

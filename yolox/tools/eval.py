@@ -6,6 +6,7 @@ Examples::
     python tools/eval.py -n yolox-s -c yolox_s.pth --conf 0.001 --fuse
     python tools/eval.py -c ckpt.pth --format voc --data-dir datasets/VOCdevkit
     python tools/eval.py -f exps/yolox_nano_cam.py --backend onnxruntime --onnx model.onnx -b 1
+    python tools/eval.py -f exps/yolox_nano_cam.py --backend openvino --xml model_int8.xml -b 8
 
 The model (size, classes, class names, attention) is rebuilt from the checkpoint when it
 carries its configuration, so its exp file is not needed for the model. The *dataset* still
@@ -15,8 +16,9 @@ its model fields, test size, confidence and NMS thresholds, dataset format, VOC 
 validation split, so the AP printed at the end of training is reproduced; the data folder comes
 from ``--data-dir`` (``--format``, ``--tsize``, ``--conf``, ``--nms`` and ``KEY VALUE``
 overrides such as ``val_ann instances_val.json val_name images`` still apply). Official releases (no configuration inside)
-need ``-f``/``-n``. ``--backend onnxruntime --onnx FILE`` scores an exported ONNX model
-instead (with ``-f``/``-n`` for the dataset), to check that export kept the accuracy.
+need ``-f``/``-n``. ``--backend onnxruntime --onnx FILE`` (or ``--backend openvino --xml
+FILE``, from tools/export_openvino.py, int8 too) scores an exported model instead (with
+``-f``/``-n`` for the dataset), to check that export or quantization kept the accuracy.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from yolox.inference.cli import (
     add_runtime_args,
     build_exp,
     parse_tsize,
-    require_onnx_file,
+    require_exported_file,
     run_cli,
 )
 from yolox.inference.fast import optimize_for_inference
@@ -188,27 +190,27 @@ def _torch_model(exp: Any, args: argparse.Namespace, device: torch.device) -> to
     return model
 
 
-def _onnx_model(exp: Any, args: argparse.Namespace) -> torch.nn.Module:
-    """The ``--onnx`` file as an evaluator model, checked against the exp's classes and size."""
-    from yolox.inference.onnx_predictor import OnnxModel
+def _exported_model(exp: Any, args: argparse.Namespace) -> torch.nn.Module:
+    """The ``--onnx``/``--xml`` file as an evaluator model, checked against the exp's classes and size."""
+    from yolox.inference.onnx_predictor import ExportedModel
 
-    require_onnx_file(args.onnx)
+    path = require_exported_file(args.exported_file, args.backend)
     ignored = [flag for flag in ("fuse", "fast", "fp16") if getattr(args, flag)]
     if ignored:
-        logger.warning(f"--{', --'.join(ignored)} ignored: the ONNX graph is run as exported")
-    model = OnnxModel(args.onnx)
+        logger.warning(f"--{', --'.join(ignored)} ignored: the exported graph is run as exported")
+    model = ExportedModel(path, backend=args.backend)
     if model.num_classes != exp.num_classes:
         raise UsageError(
-            f"{args.onnx} predicts {model.num_classes} classes but the exp has {exp.num_classes}"
+            f"{path} predicts {model.num_classes} classes but the exp has {exp.num_classes}"
         )
     size = tuple(int(s) for s in exp.test_size)
     if model.static_size is not None and tuple(model.static_size) != size:
         raise UsageError(
-            f"{args.onnx} was exported for {model.static_size[0]}x{model.static_size[1]} input "
+            f"{path} was exported for {model.static_size[0]}x{model.static_size[1]} input "
             f"but the exp evaluates at {size[0]}x{size[1]}: pass --tsize "
             f"{model.static_size[0]} {model.static_size[1]} or re-export with --dynamic"
         )
-    logger.info(f"evaluating the ONNX model {args.onnx} with ONNX Runtime (CPU)")
+    logger.info(f"evaluating the exported model {path} with {args.backend} (CPU)")
     return model
 
 
@@ -223,8 +225,8 @@ def evaluate(exp: Any, args: argparse.Namespace, num_processes: int) -> dict:
     device = select_device(args.device)
     if is_distributed and device.type == "cuda":
         device = torch.device("cuda", torch.cuda.current_device())
-    if args.backend == "onnxruntime":
-        model, device = _onnx_model(exp, args), torch.device("cpu")
+    if args.backend != "torch":
+        model, device = _exported_model(exp, args), torch.device("cpu")
     else:
         model = _torch_model(exp, args, device)
     half = args.fp16 and device.type == "cuda"
@@ -268,14 +270,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     def body() -> int:
         if args.trt:
             raise UsageError("--trt is not supported; evaluate the PyTorch checkpoint")
-        if args.backend == "onnxruntime" and args.exp_file is None and args.name is None:
-            raise UsageError("--backend onnxruntime needs the dataset's experiment: -f or -n")
+        if args.backend != "torch" and args.exp_file is None and args.name is None:
+            raise UsageError(f"--backend {args.backend} needs the dataset's experiment: -f or -n")
         exp = prepare_exp(args)
         num_processes = args.devices if args.devices is not None else 1
         if num_processes < 1:
             raise UsageError(f"-d/--devices must be >= 1, got {num_processes}")
-        if args.backend == "onnxruntime" and num_processes * args.num_machines > 1:
-            raise UsageError("--backend onnxruntime evaluates in one process; drop -d")
+        if args.backend != "torch" and num_processes * args.num_machines > 1:
+            raise UsageError(f"--backend {args.backend} evaluates in one process; drop -d")
         if num_processes * args.num_machines > 1:
             from yolox.core.launch import launch
 

@@ -1,0 +1,212 @@
+"""OpenVINO backend and int8 quantization: parity with PyTorch, metadata, every attention type.
+
+The int8 tests use briefly trained checkpoints (a shared base trained once per session on the
+generated dataset, then each attention type fine-tuned from it), so activations and scores
+have the distributions quantization meets in practice; random weights would not tell a module
+that quantizes badly from one that does not.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from inference_testlib import (  # noqa: F401 (single_thread: autouse fixture)
+    CLASS_NAMES,
+    make_model,
+    nano_config,
+    single_thread,
+)
+
+ov = pytest.importorskip("openvino", reason="openvino not installed (pip install -e '.[deploy]')")
+
+from yolox.inference import ExportedPredictor, Predictor, letterbox  # noqa: E402
+from yolox.inference.openvino_export import (  # noqa: E402
+    export_openvino,
+    quantize_openvino,
+    save_openvino,
+)
+from yolox.models.attention import available_attention  # noqa: E402
+from yolox.models.build import build_model  # noqa: E402
+
+SIZE = 128
+#: int8 vs fp32 tolerance, per image: at fp32's TOP_K highest-scoring anchors, the int8 box has
+#: IoU >= MIN_IOU with the fp32 box and its score differs by <= SCORE_RTOL x fp32's top score
+TOP_K, MIN_IOU, SCORE_RTOL = 10, 0.7, 0.15
+
+
+def test_fp32_ir_matches_pytorch_at_another_size_and_batch(tmp_path):
+    model, cfg = make_model("cam", seed=3)
+    path = tmp_path / "cam.xml"
+    export_openvino(
+        copy.deepcopy(model), path, test_size=(SIZE, SIZE), class_names=CLASS_NAMES, config=cfg
+    )
+    predictor = ExportedPredictor(path)
+    assert predictor.static_size is None and predictor.static_batch is None
+    batch = torch.rand(2, 3, 160, 224, generator=torch.Generator().manual_seed(0)) * 255
+    model.head.decode_in_inference = True
+    with torch.no_grad():
+        expected = model(batch).numpy()
+    got = predictor.forward(batch.numpy())
+    # per output column (pixels for boxes, 0..1 for scores): OpenVINO's float32 kernels differ
+    # from PyTorch's by up to ~7e-4 of the scale here; a wrong operator changes outputs by O(1)
+    scale = np.abs(expected).max(axis=(0, 1)).clip(min=1.0)
+    np.testing.assert_array_less(np.abs(got - expected).max(axis=(0, 1)) / scale, 2e-3)
+
+
+def test_ir_carries_the_metadata_alone(tmp_path):
+    model, cfg = make_model("eca", seed=4)
+    path = tmp_path / "eca.xml"
+    export_openvino(
+        copy.deepcopy(model), path, test_size=(96, SIZE), class_names=CLASS_NAMES, config=cfg
+    )
+    predictor = Predictor.from_exported(path, conf=0.01)
+    assert predictor.class_names == CLASS_NAMES
+    assert predictor.test_size == (96, SIZE)
+    assert predictor.metadata["model_config"] == cfg.to_dict()
+    assert predictor.num_classes == len(CLASS_NAMES)
+    # the rebuilt config gives back the same network (what "loadable alone" is for)
+    rebuilt = build_model(type(cfg).from_dict(predictor.metadata["model_config"]))
+    assert set(rebuilt.state_dict()) == set(model.state_dict())
+
+
+def test_predictor_batch_matches_pytorch_predictor(tmp_path):
+    model, cfg = make_model(None, seed=5)
+    path = tmp_path / "none.xml"
+    export_openvino(copy.deepcopy(model), path, test_size=(SIZE, SIZE), class_names=CLASS_NAMES)
+    images = [
+        np.random.default_rng(i).integers(0, 255, (120 + 10 * i, 150, 3), dtype=np.uint8)
+        for i in range(3)
+    ]
+    kwargs = dict(test_size=(160, 160), conf=0.05, nms=0.5)
+    exported = Predictor.from_exported(path, **kwargs).predict_batch(images)
+    reference = Predictor(model, CLASS_NAMES, device="cpu", **kwargs).predict_batch(images)
+    assert sum(len(d) for d in reference) > 0
+    for got, want in zip(exported, reference):
+        np.testing.assert_allclose(got.boxes, want.boxes, atol=1e-2)
+        np.testing.assert_allclose(got.scores, want.scores, atol=1e-4)
+        np.testing.assert_array_equal(got.class_ids, want.class_ids)
+
+
+# ---------------------------------------------------------------- int8, per attention type
+
+
+def _train(model: torch.nn.Module, loader, steps: int, lr: float) -> torch.nn.Module:
+    """A few SGD steps, then BatchNorm statistics re-measured on training batches (YOLOX's BN
+    momentum of 0.03 leaves running statistics far from the weights after so few steps)."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True)
+    model.train()
+    batches = itertools.cycle(loader)
+    for _ in range(steps):
+        images, targets = next(batches)[:2]
+        loss = model(images.float(), targets.float())["total_loss"]
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    momenta = [m.momentum for m in norms]
+    for norm in norms:
+        norm.reset_running_stats()
+        norm.momentum = None  # cumulative average over the batches below
+    with torch.no_grad():
+        for _ in range(3):
+            images, targets = next(batches)[:2]
+            model(images.float(), targets.float())
+    for norm, momentum in zip(norms, momenta):
+        norm.momentum = momentum
+    return model.eval()
+
+
+@pytest.fixture(scope="session")
+def synthetic(tmp_path_factory):
+    """The generated dataset (small), its exp at 128 px, a loader and a base nano trained on it."""
+    from yolox.exp.synthetic import SyntheticExp
+
+    exp = SyntheticExp()
+    exp.data_dir = str(tmp_path_factory.mktemp("synthetic") / "data")
+    exp.synthetic_images = (48, 8)
+    exp.input_size = exp.test_size = (SIZE, SIZE)
+    dataset = exp.get_dataset()
+    loader = torch.utils.data.DataLoader(dataset, batch_size=8, shuffle=True, drop_last=True)
+    torch.manual_seed(0)
+    base = build_model(nano_config(None, class_names=exp.class_names))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # session fixtures start before the autouse single_thread
+    try:
+        _train(base, loader, steps=36, lr=0.02)
+    finally:
+        torch.set_num_threads(threads)
+    val = exp.get_eval_dataset()
+    batch = np.stack([letterbox(val.load_image(i), (SIZE, SIZE))[0] for i in range(4)])
+    return {"exp": exp, "loader": loader, "base": base, "val_batch": batch}
+
+
+def _iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Row-wise IoU of (cx, cy, w, h) boxes."""
+    lt = np.maximum(a[:, :2] - a[:, 2:] / 2, b[:, :2] - b[:, 2:] / 2)
+    rb = np.minimum(a[:, :2] + a[:, 2:] / 2, b[:, :2] + b[:, 2:] / 2)
+    inter = np.prod((rb - lt).clip(min=0), axis=1)
+    return inter / (np.prod(a[:, 2:], axis=1) + np.prod(b[:, 2:], axis=1) - inter)
+
+
+def agreement_failures(fp32: np.ndarray, int8: np.ndarray) -> list:
+    """Images of a batch of decoded outputs [B, N, 5 + C] where int8 departs from fp32 at
+    fp32's TOP_K best anchors (scores obj * best class)."""
+    failures = []
+    for i, (a, b) in enumerate(zip(fp32, int8)):
+        score_a = a[:, 4] * a[:, 5:].max(axis=1)
+        score_b = b[:, 4] * b[:, 5:].max(axis=1)
+        top = np.argsort(-score_a)[:TOP_K]
+        ious = _iou(a[top, :4], b[top, :4])
+        diffs = np.abs(score_a[top] - score_b[top])
+        if ious.min() < MIN_IOU or diffs.max() > SCORE_RTOL * score_a[top[0]]:
+            failures.append(
+                f"image {i}: min IoU {ious.min():.2f}, max score diff {diffs.max():.3f}"
+            )
+    return failures
+
+
+def test_agreement_check_can_fail(synthetic, tmp_path):
+    """Another image's outputs do not pass as agreeing (guards the tolerance itself)."""
+    path = tmp_path / "base.xml"
+    export_openvino(copy.deepcopy(synthetic["base"]), path, test_size=(SIZE, SIZE))
+    outputs = ExportedPredictor(path).forward(synthetic["val_batch"])
+    assert agreement_failures(outputs, outputs) == []
+    assert len(agreement_failures(outputs, outputs[::-1])) == len(outputs)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("attention", available_attention())
+def test_int8_model_of_every_attention_type_agrees_with_fp32(attention, synthetic, tmp_path):
+    pytest.importorskip("nncf", reason="nncf not installed (pip install -e '.[deploy]')")
+    from yolox.inference.quantize import calibration_images
+
+    torch.manual_seed(1)
+    model = build_model(nano_config(attention, class_names=synthetic["exp"].class_names))
+    model.load_state_dict(synthetic["base"].state_dict(), strict=False)
+    _train(model, synthetic["loader"], steps=4, lr=0.01)  # the attention weights learn too
+    fp32_path, int8_path = tmp_path / "fp32.xml", tmp_path / "int8.xml"
+    ov_model = export_openvino(model, fp32_path, test_size=(SIZE, SIZE))
+    images = calibration_images(synthetic["exp"], 8, (SIZE, SIZE))
+    save_openvino(quantize_openvino(ov_model, images, fast_bias_correction=None), int8_path)
+
+    int8 = ExportedPredictor(int8_path)
+    assert int8.metadata["precision"] == "int8"
+    assert _count_int8_quantizers(int8_path) > 0
+    fp32 = ExportedPredictor(fp32_path).forward(synthetic["val_batch"])
+    failures = agreement_failures(fp32, int8.forward(synthetic["val_batch"]))
+    assert not failures, f"{attention}: int8 outputs differ from fp32: {failures}"
+
+
+def _count_int8_quantizers(path: Path) -> int:
+    """int8 FakeQuantize nodes in the IR (what NNCF inserts before quantized operations)."""
+    model = ov.Core().read_model(str(path))
+    return sum(
+        1
+        for op in model.get_ops()
+        if op.get_type_name() == "FakeQuantize" and int(op.get_attributes()["levels"]) in (255, 256)
+    )

@@ -1,0 +1,126 @@
+"""Export to OpenVINO IR and int8 post-training quantization with NNCF.
+
+The IR is converted from the project's own ONNX export (raw head outputs, dynamic batch and
+H/W by default), so the two exports agree by construction; the same ``yolox.*`` metadata (class
+names, test size, strides, model config) goes into the IR's ``rt_info``, so
+:class:`yolox.inference.ExportedPredictor` needs nothing but the ``.xml``/``.bin`` pair.
+
+int8: NNCF's post-training quantization (per-channel int8 weights, int8 activations with
+ranges measured on calibration images letterboxed exactly as inference does). The detection
+head's final 1x1 prediction convs can stay in float32 (``keep_head_fp32``): they are tiny
+(a few % of the FLOPs) and carry the box regression and score logits, the outputs most
+sensitive to rounding.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any, Iterable, Optional, Sequence, Union
+
+import numpy as np
+from torch import nn
+
+from .export import export_metadata, export_onnx
+
+__all__ = ["HEAD_OUTPUT_PATTERNS", "export_openvino", "quantize_openvino", "save_openvino"]
+
+PathLike = Union[str, os.PathLike]
+
+#: node-name patterns of the head's final prediction convs (names come from the ONNX export)
+HEAD_OUTPUT_PATTERNS = (r".*head/(cls|reg|obj)_preds\.\d+/.*",)
+
+
+def _openvino():
+    try:
+        import openvino
+    except ImportError as exc:
+        raise ImportError('OpenVINO export needs openvino: pip install -e ".[deploy]"') from exc
+    return openvino
+
+
+def set_metadata(ov_model: Any, metadata: dict) -> None:
+    """Store ``{"yolox.key": json}`` in the model's rt_info under ``yolox/key``."""
+    for key, value in metadata.items():
+        ov_model.set_rt_info(value, ["yolox", key[len("yolox.") :]])
+
+
+def save_openvino(ov_model: Any, path: PathLike) -> str:
+    """Write ``path`` (.xml) and its .bin, weights kept in their own precision (no fp16)."""
+    path = os.fspath(path)
+    if not path.endswith(".xml"):
+        raise ValueError(f"an OpenVINO IR path must end in .xml, got {path}")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    _openvino().save_model(ov_model, path, compress_to_fp16=False)
+    return path
+
+
+def export_openvino(
+    model: nn.Module,
+    path: PathLike,
+    test_size: Sequence[int] = (640, 640),
+    class_names: Optional[Sequence[str]] = None,
+    config: Any = None,
+    dynamic: bool = True,
+    batch_size: int = 1,
+) -> Any:
+    """Write the float32 IR of ``model`` to ``path`` (.xml + .bin); returns the OpenVINO model.
+
+    ``dynamic`` (default) leaves batch, height and width free (H, W multiples of 32); the graph
+    returns raw head outputs, decoded by the predictor at whatever size it runs.
+    """
+    ov = _openvino()
+    with tempfile.TemporaryDirectory() as tmp:
+        onnx_path = os.path.join(tmp, "model.onnx")
+        export_onnx(
+            model,
+            onnx_path,
+            test_size=test_size,
+            batch_size=batch_size,
+            dynamic=dynamic,
+            decode_in_inference=False,
+            class_names=class_names,
+            config=config,
+        )
+        ov_model = ov.convert_model(onnx_path)
+    set_metadata(ov_model, export_metadata(model, class_names, test_size, False, config))
+    save_openvino(ov_model, path)
+    return ov_model
+
+
+def quantize_openvino(
+    ov_model: Any,
+    calibration: Iterable[np.ndarray],
+    keep_head_fp32: bool = False,
+    fast_bias_correction: Optional[bool] = True,
+) -> Any:
+    """The int8 model of ``ov_model`` (from :func:`export_openvino`) calibrated on ``calibration``.
+
+    ``fast_bias_correction``: True (NNCF's fast variant), False (the slower full one) or None
+    (no bias correction: quicker, for tests). ``calibration``: letterboxed float32 CHW images (see
+    :func:`yolox.inference.quantize.calibration_images`); the metadata is carried over with
+    ``yolox.precision`` set to ``"int8"``.
+    """
+    try:
+        import nncf
+    except ImportError as exc:
+        raise ImportError('int8 quantization needs nncf: pip install -e ".[deploy]"') from exc
+    images = [np.ascontiguousarray(a, dtype=np.float32) for a in calibration]
+    if not images:
+        raise ValueError("int8 calibration needs at least one image")
+    ignored = (
+        nncf.IgnoredScope(patterns=list(HEAD_OUTPUT_PATTERNS), validate=False)
+        if keep_head_fp32
+        else None
+    )
+    kwargs = {"ignored_scope": ignored} if ignored is not None else {}
+    quantized = nncf.quantize(
+        ov_model,
+        nncf.Dataset(images, lambda chw: chw[None]),
+        subset_size=len(images),
+        preset=nncf.QuantizationPreset.MIXED,
+        fast_bias_correction=fast_bias_correction,
+        **kwargs,
+    )
+    quantized.set_rt_info('"int8"', ["yolox", "precision"])
+    return quantized

@@ -1,0 +1,156 @@
+"""Runtimes for exported models: one small interface over ONNX Runtime and OpenVINO.
+
+A runtime opens an exported file, exposes its ``yolox.*`` export metadata (class names,
+test size, strides, model config...), its input shape (ints where static, None where
+dynamic) and the width of its output rows, and runs a float32 NCHW batch. Everything above
+(letterbox, decoding of raw outputs, NMS, evaluator adapter) is shared by
+:mod:`yolox.inference.onnx_predictor`, whatever the runtime.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+
+import numpy as np
+
+__all__ = [
+    "BACKENDS",
+    "OnnxRuntime",
+    "OpenVinoRuntime",
+    "backend_for_path",
+    "decode_metadata",
+    "input_hw",
+    "open_runtime",
+    "read_openvino_metadata",
+]
+
+#: backend name -> file suffix it reads
+BACKENDS = {"onnxruntime": ".onnx", "openvino": ".xml"}
+
+PathLike = Union[str, os.PathLike]
+
+
+def decode_metadata(raw: Mapping[str, str]) -> Dict[str, Any]:
+    """``{"yolox.key": json}`` -> ``{"key": value}`` (values that are not JSON stay strings)."""
+    out = {}
+    for key, value in raw.items():
+        if not key.startswith("yolox."):
+            continue
+        try:
+            out[key[len("yolox.") :]] = json.loads(value)
+        except json.JSONDecodeError:
+            out[key[len("yolox.") :]] = value
+    return out
+
+
+def backend_for_path(path: PathLike) -> str:
+    """The backend that reads ``path``, from its suffix (``.onnx`` or OpenVINO ``.xml``)."""
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    for name, ext in BACKENDS.items():
+        if suffix == ext:
+            return name
+    raise ValueError(
+        f"{os.fspath(path)}: unknown exported model type {suffix!r} "
+        f"(expected {' or '.join(BACKENDS.values())})"
+    )
+
+
+def _require_file(path: PathLike) -> str:
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"exported model {path} not found")
+    return path
+
+
+class OnnxRuntime:
+    """An ONNX file in an ONNX Runtime session (CPU unless ``providers`` say otherwise)."""
+
+    name = "onnxruntime"
+
+    def __init__(
+        self, path: PathLike, providers: Optional[List[str]] = None, threads: Optional[int] = None
+    ) -> None:
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        if threads:
+            options.intra_op_num_threads = int(threads)
+            options.inter_op_num_threads = 1
+        self.session = onnxruntime.InferenceSession(
+            _require_file(path), options, providers=providers or ["CPUExecutionProvider"]
+        )
+        self.metadata = decode_metadata(self.session.get_modelmeta().custom_metadata_map or {})
+        self.input_name = self.session.get_inputs()[0].name
+        self.input_shape = tuple(
+            s if isinstance(s, int) else None for s in self.session.get_inputs()[0].shape
+        )
+        width = self.session.get_outputs()[0].shape[-1]
+        self.output_width = width if isinstance(width, int) else None
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self.input_name: batch})[0]
+
+
+class OpenVinoRuntime:
+    """An OpenVINO IR (``.xml`` + ``.bin``) compiled for the CPU, in float32 unless int8 inside.
+
+    The inference precision hint is pinned to f32: on CPUs with bf16 units OpenVINO would
+    otherwise run an fp32 IR in bf16, and results would silently differ from the export.
+    """
+
+    name = "openvino"
+
+    def __init__(self, path: PathLike, device: str = "CPU", threads: Optional[int] = None) -> None:
+        import openvino as ov
+
+        core = ov.Core()
+        model = core.read_model(_require_file(path))
+        self.metadata = read_openvino_metadata(model)
+        config: Dict[str, Any] = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"}
+        if threads:
+            config["INFERENCE_NUM_THREADS"] = int(threads)
+        self.compiled = core.compile_model(model, device, config)
+        self.request = self.compiled.create_infer_request()
+        shape = model.input(0).get_partial_shape()
+        self.input_shape = tuple(d.get_length() if d.is_static else None for d in shape)
+        width = model.output(0).get_partial_shape()[-1]
+        self.output_width = width.get_length() if width.is_static else None
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        result = self.request.infer({0: batch})
+        return np.array(result[self.compiled.output(0)])
+
+
+def read_openvino_metadata(model: Any) -> Dict[str, Any]:
+    """The ``yolox.*`` export metadata stored in an OpenVINO model's rt_info."""
+    if not model.has_rt_info(["yolox"]):
+        return {}
+    raw = {
+        f"yolox.{key}": model.get_rt_info(["yolox", key]).astype(str)
+        for key in model.get_rt_info(["yolox"]).astype(dict)
+    }
+    return decode_metadata(raw)
+
+
+def open_runtime(path: PathLike, backend: Optional[str] = None, **kwargs: Any):
+    """The runtime for ``path``; ``backend`` defaults to the one its suffix names."""
+    backend = backend or backend_for_path(path)
+    if backend == "onnxruntime":
+        return OnnxRuntime(path, **kwargs)
+    if backend == "openvino":
+        try:
+            import openvino  # noqa: F401
+        except ImportError as exc:
+            raise ImportError(
+                'the openvino backend needs OpenVINO: pip install -e ".[deploy]"'
+            ) from exc
+        return OpenVinoRuntime(path, **kwargs)
+    raise ValueError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+
+
+def input_hw(shape: Tuple[Optional[int], ...]) -> Optional[Tuple[int, int]]:
+    """(H, W) of a static NCHW input shape, or None when either is dynamic."""
+    height, width = shape[2], shape[3]
+    return (height, width) if height is not None and width is not None else None
