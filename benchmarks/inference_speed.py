@@ -112,7 +112,10 @@ def onnx_runners(model: torch.nn.Module, x: torch.Tensor, args) -> Dict[str, tup
     out = {}
     start = time.perf_counter()
     path = Path(tempfile.mkdtemp()) / "model.onnx"
-    export_onnx(copy.deepcopy(model), path, test_size=x.shape[2:], decode_in_inference=False)
+    # opset 13: per-channel QDQ (DequantizeLinear with an axis) needs it
+    export_onnx(
+        copy.deepcopy(model), path, test_size=x.shape[2:], decode_in_inference=False, opset=13
+    )
     runtime = OnnxRuntime(path, threads=args.threads)
     out["ONNX Runtime (fused)"] = (
         _decoding(runtime.run, x, model.head.strides),
