@@ -98,29 +98,50 @@ class OpenVinoRuntime:
 
     The inference precision hint is pinned to f32: on CPUs with bf16 units OpenVINO would
     otherwise run an fp32 IR in bf16, and results would silently differ from the export.
+    A dynamic IR is compiled once per input shape met (static shapes run faster on the CPU
+    plugin than the dynamic-shape path); the last few compiled shapes are kept.
     """
 
     name = "openvino"
+    #: compiled input shapes kept (evaluation meets two: the batch size and the last batch)
+    MAX_COMPILED_SHAPES = 4
 
     def __init__(self, path: PathLike, device: str = "CPU", threads: Optional[int] = None) -> None:
         import openvino as ov
 
-        core = ov.Core()
-        model = core.read_model(_require_file(path))
-        self.metadata = read_openvino_metadata(model)
-        config: Dict[str, Any] = {"INFERENCE_PRECISION_HINT": "f32", "PERFORMANCE_HINT": "LATENCY"}
+        self.core = ov.Core()
+        self.model = self.core.read_model(_require_file(path))
+        self.metadata = read_openvino_metadata(self.model)
+        self.device = device
+        self.config: Dict[str, Any] = {
+            "INFERENCE_PRECISION_HINT": "f32",
+            "PERFORMANCE_HINT": "LATENCY",
+        }
         if threads:
-            config["INFERENCE_NUM_THREADS"] = int(threads)
-        self.compiled = core.compile_model(model, device, config)
-        self.request = self.compiled.create_infer_request()
-        shape = model.input(0).get_partial_shape()
+            self.config["INFERENCE_NUM_THREADS"] = int(threads)
+        shape = self.model.input(0).get_partial_shape()
         self.input_shape = tuple(d.get_length() if d.is_static else None for d in shape)
-        width = model.output(0).get_partial_shape()[-1]
+        width = self.model.output(0).get_partial_shape()[-1]
         self.output_width = width.get_length() if width.is_static else None
+        self._requests: Dict[Tuple[int, ...], Any] = {}
+
+    def _request(self, shape: Tuple[int, ...]) -> Any:
+        if shape not in self._requests:
+            if len(self._requests) >= self.MAX_COMPILED_SHAPES:
+                self._requests.pop(next(iter(self._requests)))
+            model = self.model
+            if any(d is None for d in self.input_shape):
+                model = self.model.clone()
+                model.reshape({0: list(shape)})
+            self._requests[shape] = self.core.compile_model(
+                model, self.device, self.config
+            ).create_infer_request()
+        return self._requests[shape]
 
     def run(self, batch: np.ndarray) -> np.ndarray:
-        result = self.request.infer({0: batch})
-        return np.array(result[self.compiled.output(0)])
+        request = self._request(tuple(batch.shape))
+        request.infer({0: batch})
+        return np.array(request.get_output_tensor(0).data)
 
 
 def read_openvino_metadata(model: Any) -> Dict[str, Any]:
