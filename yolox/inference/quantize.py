@@ -69,7 +69,7 @@ class ApComparison:
     def table(self) -> str:
         return "\n".join(
             [
-                "| model | AP50:95 | AP50 |",
+                "| model | AP50:95 (%) | AP50 (%) |",
                 "|---|---:|---:|",
                 f"| fp32 | {self.fp32[0]:.2f} | {self.fp32[1]:.2f} |",
                 f"| int8 | {self.int8[0]:.2f} | {self.int8[1]:.2f} |",
