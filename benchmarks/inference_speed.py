@@ -36,19 +36,15 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests" / "inference")]
-
-from inference_testlib import perturb_  # noqa: E402
-
-from yolox.exp import get_exp  # noqa: E402
-from yolox.inference.fast import (  # noqa: E402
+from yolox.exp import get_exp
+from yolox.inference.fast import (
     chain_spp_pools,
     optimize_for_inference,
     to_channels_last,
 )
-from yolox.utils.model_utils import fuse_model, profile_model  # noqa: E402
-from yolox.utils.timing import latency_against_baseline  # noqa: E402
+from yolox.testing.models import perturb_
+from yolox.utils.model_utils import fuse_model, profile_model
+from yolox.utils.timing import latency_against_baseline
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -15,26 +15,19 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import time
-from pathlib import Path
 from typing import Callable, List, Tuple
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests" / "evaluators"))
-
-from voc_reference import reference_voc_ap  # noqa: E402
-
-from yolox.evaluators.voc_eval import (  # noqa: E402
+from yolox.evaluators.voc_eval import (
     VOC_IOU_THRESHOLDS,
     VOCAnnotations,
     VOCDetections,
     voc_ap,
     voc_evaluate,
 )
+from yolox.testing.voc_reference import reference_voc_ap
 
 
 def make_split(num_images: int, num_classes: int, dets_per_image: int, seed: int = 0):

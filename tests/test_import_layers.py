@@ -19,6 +19,7 @@ FLOORS = {
     "inference": 4,
     "ablation": 5,
     "tools": 6,
+    "testing": 7,  # helpers for tests and benchmarks; nothing in the library imports them
 }
 
 

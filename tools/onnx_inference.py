@@ -21,7 +21,9 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import cv2  # noqa: E402
 
 from yolox.inference.onnx_predictor import OnnxPredictor  # noqa: E402
+from yolox.inference.predictor import read_image  # noqa: E402
 from yolox.inference.visualize import draw_detections  # noqa: E402
+from yolox.utils.errors import UserError, run_command  # noqa: E402
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -45,14 +47,17 @@ def make_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = make_parser().parse_args(argv)
-    shape = tuple(int(v) for v in args.input_shape.split(",")) if args.input_shape else None
+    return run_command("onnx_inference", lambda: run(args))
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        shape = tuple(int(v) for v in args.input_shape.split(",")) if args.input_shape else None
+    except ValueError as exc:
+        raise UserError(f"--input_shape must be H,W (integers), got {args.input_shape!r}") from exc
     if not os.path.isfile(args.model):
-        print(f"onnx_inference: error: model not found: {args.model}", file=sys.stderr)
-        return 2
-    image = cv2.imread(args.image_path)
-    if image is None:
-        print(f"onnx_inference: error: cannot read image {args.image_path}", file=sys.stderr)
-        return 2
+        raise UserError(f"model not found: {args.model}")
+    image = read_image(args.image_path)
     predictor = OnnxPredictor(args.model, test_size=shape, conf=args.score_thr, nms=args.nms)
     detections = predictor.predict(image)
     print(json.dumps(detections.to_list(), indent=1))

@@ -353,3 +353,33 @@ def test_a_run_of_another_model_never_writes_into_a_folder(tmp_path):
     assert best.read_bytes() == before
     # the same model may run there again (official behaviour), and resume
     Trainer(make_exp(tmp_path, max_epoch=2), make_args("run", resume=True)).train()
+
+
+def test_training_keeps_the_callers_log_sinks_and_removes_its_own(tmp_path):
+    """Trainer adds its train_log.txt sink for the run only; sinks the caller had stay."""
+    from loguru import logger
+
+    seen = []
+    sink = logger.add(lambda message: seen.append(str(message)), level="INFO", format="{message}")
+    try:
+        exp = make_exp(tmp_path, max_epoch=1)
+        Trainer(exp, make_args("sinks")).train()
+        assert any("Training done" in line for line in seen)  # the caller still heard it all
+        logger.info("after the run")  # reaches the caller's sink, not the run's file
+        assert seen[-1].strip() == "after the run"
+        assert "after the run" not in (tmp_path / "sinks" / "train_log.txt").read_text()
+    finally:
+        logger.remove(sink)
+
+
+def test_exp_fields_the_trainer_reads_are_declared_and_settable(tmp_path):
+    """save_interval_iters, ema_decay and sync_bn: in the printed table, set by merge, used."""
+    exp = make_exp(tmp_path, max_epoch=1)
+    exp.merge(["save_interval_iters", "2", "ema_decay", "0.5", "sync_bn", "True"])
+    table = repr(exp)
+    for name in ("save_interval_iters", "ema_decay", "sync_bn"):
+        assert name in table
+    trainer = Trainer(exp, make_args("fields"))
+    assert trainer.save_interval == 2
+    trainer.train()
+    assert trainer.ema_model.decay_max == 0.5

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from eval_fakes import (  # noqa: E402
     COCO_CLASS_IDS,
     IMAGE_SIZES,

@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from voc_reference import reference_voc_ap  # noqa: E402
 
 from yolox.evaluators.voc_eval import (  # noqa: E402
     VOC_IOU_THRESHOLDS,
@@ -20,6 +13,7 @@ from yolox.evaluators.voc_eval import (  # noqa: E402
     voc_ap,
     voc_evaluate,
 )
+from yolox.testing.voc_reference import reference_voc_ap  # noqa: E402
 
 
 def _random_case(seed: int, num_images: int = 40, num_classes: int = 5, integer_boxes: bool = True):

@@ -122,7 +122,7 @@ def test_num_classes_without_names_builds_but_explicit_wrong_names_fail():
     exp.class_names = None
     exp.num_classes = 80
     exp.input_size = (400, 400)
-    with pytest.raises(ValueError, match="input_size=.* multiples of 32"):
+    with pytest.raises(ValueError, match="input_size must be .* multiples of 32"):
         exp.get_model()
 
 
@@ -217,3 +217,64 @@ def test_training_sizes_are_described_and_a_forgotten_random_size_is_warned():
     assert "320x320 to 320x320 px" in describe_training_sizes(exp)
     plain = Exp()  # no random_size: input_size +- multiscale_range
     assert "480x480 to 800x800 px" in describe_training_sizes(plain)
+
+
+def test_no_code_reads_exp_fields_with_getattr_defaults():
+    """Every exp field is declared in Exp.__init__; ``getattr(exp, name, default)`` hides typos."""
+    pattern = re.compile(r"getattr\(\s*(self\.)?exp\b")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for folder in ("yolox", "tools", "benchmarks")
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if pattern.search(line)
+    ]
+    assert not offenders, offenders
+
+
+def test_values_are_checked_by_type_and_range_in_merge_and_check():
+    exp = get_exp(None, "yolox-nano")
+    with pytest.raises(ValueError, match=r"max_epoch must be an integer >= 1, got 'abc'"):
+        exp.merge(["max_epoch", "abc"])
+    assert exp.max_epoch == 300  # a rejected value is not applied
+    exp.merge(["max_epoch", "3", "seed", "None"])
+    assert exp.max_epoch == 3 and exp.seed is None
+    exp.no_aug_epochs = -2  # set in an exp file: caught before training by check()
+    with pytest.raises(ValueError, match="no_aug_epochs must be an integer >= 0, got -2"):
+        exp.check()
+
+
+def test_unseeded_runs_do_not_share_one_data_order(tmp_path, monkeypatch):
+    """seed None means no seed: two unseeded loaders shuffle differently; a seed repeats."""
+    from yolox.data import InfiniteSampler
+
+    seeds = []
+    monkeypatch.setattr(
+        InfiniteSampler, "__init__", _recording_init(InfiniteSampler.__init__, seeds)
+    )
+    exp = get_exp(None, "yolox-nano")
+    exp.dataset = _TinyDataset()
+    exp.data_num_workers = 0
+    exp.get_data_loader(batch_size=2, is_distributed=False)
+    exp.dataset = _TinyDataset()
+    exp.get_data_loader(batch_size=2, is_distributed=False)
+    assert seeds[0] != seeds[1]
+    exp.seed = 7
+    exp.dataset = _TinyDataset()
+    exp.get_data_loader(batch_size=2, is_distributed=False)
+    assert seeds[-1] == 7
+
+
+def _recording_init(original, seeds):
+    def init(self, size, shuffle=True, seed=0, rank=0, world_size=1):
+        seeds.append(seed)
+        original(self, size, shuffle=shuffle, seed=seed, rank=rank, world_size=world_size)
+
+    return init
+
+
+class _TinyDataset:
+    input_dim = (64, 64)
+
+    def __len__(self):
+        return 4

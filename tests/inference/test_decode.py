@@ -5,12 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from inference_testlib import (
-    make_model,
-    single_thread,  # noqa: F401 (autouse fixture)
-)
 
 from yolox.inference.decode import decode_outputs, make_grids
+from yolox.testing.models import (
+    make_model,
+)
 
 
 @pytest.mark.parametrize("size", [(128, 128), (96, 160)])

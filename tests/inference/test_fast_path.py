@@ -8,17 +8,16 @@ import shutil
 import cv2
 import pytest
 import torch
-from inference_testlib import (
-    assert_same_detections,
-    make_model,
-    save_model_checkpoint,
-    single_thread,  # noqa: F401 (autouse fixture)
-    write_image,
-)
 
 from yolox.inference import Predictor
 from yolox.inference.fast import chain_spp_pools, chained_pool_kernels, optimize_for_inference
 from yolox.models.network_blocks import SPPBottleneck
+from yolox.testing.models import (
+    assert_same_detections,
+    make_model,
+    save_model_checkpoint,
+    write_image,
+)
 
 
 def assert_outputs_close(fast: torch.Tensor, eager: torch.Tensor, rtol: float = 1e-3) -> None:

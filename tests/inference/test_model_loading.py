@@ -6,16 +6,15 @@ import dataclasses
 
 import pytest
 import torch
-from inference_testlib import (
+
+from yolox.exp import get_exp
+from yolox.inference.loading import ModelMismatchError, compare_model_configs, load_model
+from yolox.testing.models import (
     CLASS_NAMES,
     make_model,
     nano_config,
     save_model_checkpoint,
-    single_thread,  # noqa: F401 (autouse fixture)
 )
-
-from yolox.exp import get_exp
-from yolox.inference.loading import ModelMismatchError, compare_model_configs, load_model
 from yolox.utils.checkpoint import CheckpointError
 
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from inference_testlib import (  # noqa: F401 (single_thread: autouse fixture)
+
+from yolox.testing.models import (
     CLASS_NAMES,
     make_model,
     nano_config,
     save_model_checkpoint,
-    single_thread,
 )
 
 ov = pytest.importorskip("openvino", reason="openvino not installed (pip install -e '.[deploy]')")

@@ -6,17 +6,16 @@ import cv2
 import numpy as np
 import pytest
 import torch
-from inference_testlib import (
+from torch import nn
+
+from yolox.inference import Detections, Predictor, draw_detections, letterbox
+from yolox.testing.models import (
     CLASS_NAMES,
     assert_same_detections,
     make_model,
     save_model_checkpoint,
-    single_thread,  # noqa: F401 (autouse fixture)
     write_image,
 )
-from torch import nn
-
-from yolox.inference import Detections, Predictor, draw_detections, letterbox
 
 
 def slow_letterbox(image, size):

@@ -117,6 +117,15 @@ def test_table_recomputed_from_run_results(study):
     assert all(runs[k]["epochs"] == 2 and not runs[k]["resumed"] for k in runs)
 
 
+def test_study_log_holds_the_runs_and_their_training(study):
+    """The trainer adds and removes only its own log sink, so the study's log sees every run."""
+    _, out = study
+    log = (out / "ablate_log.txt").read_text()
+    for name in ("none_seed0", "se_seed0", "none_seed1", "se_seed1"):
+        assert f"ablation: starting {name}" in log and f"ablation: {name} AP50:95" in log
+    assert log.count("epoch: 2/2") >= 4  # the trainers' progress lines reached the study log
+
+
 def test_plot_exists_and_is_not_blank(study):
     import matplotlib.image
 

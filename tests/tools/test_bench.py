@@ -55,3 +55,23 @@ def test_bench_paired_ratio_and_denormal_flag_restored(tmp_path):
 
     tiny = torch.tensor([1e-40])  # a denormal float32
     assert (tiny * 1.0).item() != 0.0
+
+
+def test_bench_restores_thread_count_and_denormal_flag_it_found(tmp_path):
+    """A caller that flushes denormals and runs 1 thread gets both back after --threads 2."""
+    import torch
+
+    threads, tiny = torch.get_num_threads(), torch.tensor([1e-40])
+    flush_supported = torch.set_flush_denormal(True)
+    torch.set_num_threads(1)
+    try:
+        argv = ["-m", "yolox-nano", "-a", "se", "--tsize", "64", "--runs", "1", "--warmup", "0"]
+        argv += ["--threads", "2", "--device", "cpu", "--output-dir", str(tmp_path)]
+        assert main(argv) == 0
+        assert torch.get_num_threads() == 1
+        assert json.loads((tmp_path / "attention_cost.json").read_text())["meta"]["threads"] == 2
+        if flush_supported:
+            assert (tiny * 1.0).item() == 0.0  # still flushed, as the caller had it
+    finally:
+        torch.set_flush_denormal(False)
+        torch.set_num_threads(threads)

@@ -11,16 +11,12 @@ import cv2
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "inference"))
-
-from inference_testlib import (  # noqa: E402
+from yolox.testing.models import (  # noqa: E402
     make_model,
     save_model_checkpoint,
-    single_thread,  # noqa: F401 (autouse fixture)
     write_exp,
     write_image,
 )
-
 from yolox.tools.demo import main  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]

@@ -18,13 +18,10 @@ from pathlib import Path
 import pytest
 from loguru import logger
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "inference"))
-
-from inference_testlib import (  # noqa: E402
+from yolox.testing.models import (  # noqa: E402
     CLASS_NAMES,
     make_model,
     save_model_checkpoint,
-    single_thread,  # noqa: F401 (autouse fixture)
     write_exp,
     write_image,
 )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import cv2
@@ -17,19 +16,15 @@ import numpy as np
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "inference"))
-
-from inference_testlib import (  # noqa: E402
+from yolox.inference.export import export_onnx, export_torchscript  # noqa: E402
+from yolox.models import available_attention  # noqa: E402
+from yolox.testing.models import (  # noqa: E402
     CLASS_NAMES,
     assert_same_detections,
     make_model,
     save_model_checkpoint,
-    single_thread,  # noqa: F401 (autouse fixture)
     write_image,
 )
-
-from yolox.inference.export import export_onnx, export_torchscript  # noqa: E402
-from yolox.models import available_attention  # noqa: E402
 
 ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")

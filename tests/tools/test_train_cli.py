@@ -27,7 +27,7 @@ def test_missing_exp_file_script():
     assert proc.returncode == 2
     assert (
         proc.stderr.strip().splitlines()[-1]
-        == "error: experiment file not found: does/not/exist.py"
+        == "train: error: experiment file not found: does/not/exist.py"
     )
 
 

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import cv2
 import pytest
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "inference"))
-
-from inference_testlib import (  # noqa: E402
+from yolox.testing.models import (  # noqa: E402
     make_model,
     save_model_checkpoint,
-    single_thread,  # noqa: F401 (autouse fixture)
     write_image,
 )
-
 from yolox.tools.visualize_attention import main  # noqa: E402
 
 

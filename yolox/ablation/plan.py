@@ -8,6 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Sequence
 
+from yolox.utils.errors import UserError
+
 __all__ = ["BASELINE", "Variant", "RunKey", "parse_variant", "parse_variants", "run_keys"]
 
 #: label of the model without attention; every difference in the report is taken against it
@@ -70,21 +72,21 @@ def parse_variant(text: str) -> Variant:
     if match and not text.startswith("{"):
         label, text = match.group(1), match.group(2).strip()
     if not text:
-        raise ValueError("empty variant")
+        raise UserError("empty variant")
     if text.startswith("{"):
         try:
             spec = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ValueError(f"variant {text!r} is not valid JSON: {exc.msg}") from exc
+            raise UserError(f"variant {text!r} is not valid JSON: {exc.msg}") from exc
         if not isinstance(spec, dict):
-            raise ValueError(f"variant {text!r} must be a JSON object")
+            raise UserError(f"variant {text!r} must be a JSON object")
         label = label or spec.pop("label", None) or _label_for(spec)
         spec.pop("label", None)
         return Variant(label=str(label), spec=spec)
     if text.lower() == BASELINE:
         return Variant(label=label or BASELINE, spec=None)
     if not re.match(r"^[A-Za-z0-9_-]+$", text):
-        raise ValueError(f"variant {text!r}: give a module name, 'none' or a JSON object")
+        raise UserError(f"variant {text!r}: give a module name, 'none' or a JSON object")
     return Variant(label=label or text, spec=text)
 
 
@@ -96,10 +98,10 @@ def parse_variants(texts: Sequence[str]) -> List[Variant]:
     labels = [v.label for v in variants]
     duplicates = sorted({label for label in labels if labels.count(label) > 1})
     if duplicates:
-        raise ValueError(f"variant labels must be unique; repeated: {duplicates}")
+        raise UserError(f"variant labels must be unique; repeated: {duplicates}")
     baselines = [v.label for v in variants if v.spec is None]
     if len(baselines) > 1:
-        raise ValueError(f"only one variant without attention is allowed, got {baselines}")
+        raise UserError(f"only one variant without attention is allowed, got {baselines}")
     return variants
 
 

@@ -34,6 +34,7 @@ from loguru import logger
 
 from yolox.ablation.jsonio import write_json_atomic
 from yolox.ablation.plan import RunKey, Variant, run_keys
+from yolox.utils.errors import UserError
 from yolox.utils.metric import format_ap
 
 __all__ = [
@@ -53,9 +54,10 @@ __all__ = [
 RESULT_FILE = "result.json"
 RUN_CONFIG_FILE = "run_config.json"
 LATEST_CKPT = "latest_ckpt.pth"
+STUDY_LOG = "ablate_log.txt"
 
 
-class StudyError(RuntimeError):
+class StudyError(UserError):
     """A study that cannot go on as asked (user-fixable: wrong folder, changed settings)."""
 
 
@@ -251,20 +253,23 @@ def run_study(
     before_train: Optional[Callable[[RunKey, bool], None]] = None,
     after_run: Optional[Callable[[RunKey, Dict[str, Any]], None]] = None,
 ) -> List[Dict[str, Any]]:
-    """Every run of the study in seed-major order; finished ones are read back, not retrained."""
-    from yolox.utils.logger import setup_logger
+    """Every run of the study in seed-major order; finished ones are read back, not retrained.
+
+    Everything logged meanwhile (each run's training too) also goes to ``ablate_log.txt``.
+    """
+    from yolox.utils.logger import remove_sink, setup_logger
 
     results: List[Dict[str, Any]] = []
-    with deterministic_mode(config.deterministic):
-        try:
+    sink = setup_logger(config.output_dir, filename=STUDY_LOG, mode="a")
+    try:
+        with deterministic_mode(config.deterministic):
             for key in run_keys(config.variants, config.seeds):
                 result = run_one(config, key, before_train=before_train)
                 results.append(result)
                 if after_run is not None:
                     after_run(key, result)
-        finally:  # the trainer pointed the log at its run folder; point it back at the study
-            Path(config.output_dir).mkdir(parents=True, exist_ok=True)
-            setup_logger(config.output_dir, filename="ablate_log.txt", mode="a")
+    finally:
+        remove_sink(sink)
     return results
 
 

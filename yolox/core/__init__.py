@@ -1,7 +1,7 @@
 """Training machinery: the Trainer loop, process launching and failure handling."""
 
-from .errors import TrainingDiverged, TrainingError, UserInputError
+from .errors import TrainingDiverged
 from .launch import launch
 from .trainer import Trainer
 
-__all__ = ["Trainer", "launch", "TrainingDiverged", "TrainingError", "UserInputError"]
+__all__ = ["Trainer", "launch", "TrainingDiverged"]

@@ -19,9 +19,9 @@ import torch
 import torch.distributed as dist
 from loguru import logger
 
-from yolox.core.errors import UserInputError
 from yolox.core.watchdog import Watchdog
 from yolox.utils.device import select_device
+from yolox.utils.errors import UserError
 
 __all__ = [
     "launch",
@@ -163,11 +163,11 @@ def launch(
         return
     if dist_url in (None, "", "auto"):
         if num_machines != 1:
-            raise UserInputError("--dist-url tcp://HOST:PORT is required with --num_machines > 1")
+            raise UserError("--dist-url tcp://HOST:PORT is required with --num_machines > 1")
         dist_url = f"tcp://127.0.0.1:{find_free_port()}"
     parsed = urlparse(dist_url)
     if parsed.scheme != "tcp" or parsed.port is None:
-        raise UserInputError(f"--dist-url must look like tcp://HOST:PORT, got {dist_url!r}")
+        raise UserError(f"--dist-url must look like tcp://HOST:PORT, got {dist_url!r}")
     logger.info(
         f"Launching {num_gpus_per_machine} processes on machine {machine_rank} ({dist_url})"
     )

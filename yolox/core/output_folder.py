@@ -13,9 +13,9 @@ import os
 import re
 from typing import Any, Callable, Mapping, Optional, Sequence
 
-from yolox.core.errors import UserInputError
 from yolox.models.build import ARCH_FIELDS, model_config_differences
 from yolox.utils.checkpoint import CheckpointError, checkpoint_name, load_checkpoint
+from yolox.utils.errors import UserError
 
 __all__ = ["check_output_folder", "derived_experiment_name"]
 
@@ -53,7 +53,7 @@ def _stored_model_config(folder: str) -> Optional[tuple]:
 
 
 def check_output_folder(folder: str, describe_model: Callable[[], Mapping[str, Any]]) -> None:
-    """Raise UserInputError when ``folder`` holds checkpoints of another model configuration.
+    """Raise UserError when ``folder`` holds checkpoints of another model configuration.
 
     ``describe_model`` gives this run's configuration; it is only called when the folder holds a
     checkpoint (describing the model may mean building it). A run (or ``--resume`` of it) with
@@ -66,7 +66,7 @@ def check_output_folder(folder: str, describe_model: Callable[[], Mapping[str, A
     differences = model_config_differences(config, describe_model())
     if differences:
         listed = "; ".join(f"{k}: {a!r} there vs {b!r} now" for k, a, b in differences[:5])
-        raise UserInputError(
+        raise UserError(
             f"{folder} holds the checkpoints of another model ({path}: {listed}); this run "
             "would overwrite them. Give this run its own name with -expn NAME (or remove the "
             "folder if it is no longer needed)."

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 
 from loguru import logger
 
-from yolox.core.errors import UserInputError
+from yolox.utils.errors import UserError
 
 __all__ = [
     "Tracker",
@@ -95,10 +95,10 @@ def build_tracker(
     """Tracker for ``-l/--logger``; fails early with a clear message if a package is missing."""
     kind = (kind or "tensorboard").lower()
     if kind not in ("tensorboard", "wandb", "mlflow"):
-        raise UserInputError(f"--logger must be tensorboard, wandb or mlflow, got {kind!r}")
+        raise UserError(f"--logger must be tensorboard, wandb or mlflow, got {kind!r}")
     module = {"tensorboard": "tensorboard", "wandb": "wandb", "mlflow": "mlflow"}[kind]
     if importlib.util.find_spec(module) is None:
-        raise UserInputError(f"--logger {kind} needs the '{module}' package: pip install {module}")
+        raise UserError(f"--logger {kind} needs the '{module}' package: pip install {module}")
     if rank != 0:
         return NullTracker()
     if kind == "wandb":

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import argparse
 
+from yolox.utils.cli_args import add_local_rank_arg, add_overrides_arg
+from yolox.utils.values import arg_type, integer
+
 __all__ = ["make_train_parser"]
 
 
@@ -19,8 +22,12 @@ def make_train_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dist-backend", default="auto", type=str, help="nccl, gloo or auto")
     parser.add_argument("--dist-url", default=None, type=str, help="tcp://HOST:PORT of machine 0")
     parser.add_argument("--dist-timeout", default=1800, type=float, help="collective timeout (s)")
-    parser.add_argument("-b", "--batch-size", type=int, default=64, help="total batch size")
-    parser.add_argument("-d", "--devices", default=None, type=int, help="processes per machine")
+    parser.add_argument(
+        "-b", "--batch-size", type=arg_type(integer(1)), default=64, help="total batch size"
+    )
+    parser.add_argument(
+        "-d", "--devices", default=None, type=arg_type(integer(1)), help="processes per machine"
+    )
     parser.add_argument("-f", "--exp_file", default=None, type=str, help="experiment file")
     parser.add_argument("--resume", default=False, action="store_true", help="resume training")
     parser.add_argument(
@@ -31,7 +38,11 @@ def make_train_parser() -> argparse.ArgumentParser:
         help="checkpoint file, or a model name (yolox-s) for the official COCO weights",
     )
     parser.add_argument(
-        "-e", "--start_epoch", default=None, type=int, help="resume at this epoch (1-based)"
+        "-e",
+        "--start_epoch",
+        default=None,
+        type=arg_type(integer(1)),
+        help="with --resume: restart at this epoch (1-based) instead of the checkpoint's",
     )
     parser.add_argument("--num_machines", default=1, type=int)
     parser.add_argument("--machine_rank", default=0, type=int)
@@ -65,7 +76,7 @@ def make_train_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", type=str, default=None, help="auto (default), cpu or cuda")
     parser.add_argument(
         "--save-interval",
-        type=int,
+        type=arg_type(integer(0)),
         default=0,
         help="also write latest_ckpt.pth every N iterations (0: end of epoch only)",
     )
@@ -75,7 +86,6 @@ def make_train_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="fail unless every tensor of the -c checkpoint fits the model (fine-tuning)",
     )
-    parser.add_argument(
-        "opts", default=None, nargs=argparse.REMAINDER, help="exp fields to override: KEY VALUE ..."
-    )
+    add_local_rank_arg(parser)
+    add_overrides_arg(parser)
     return parser

@@ -22,7 +22,7 @@ from loguru import logger
 from torch import nn
 
 from yolox.core.data_stream import BatchStream
-from yolox.core.errors import TrainingDiverged, UserInputError
+from yolox.core.errors import TrainingDiverged
 from yolox.core.launch import resolve_device
 from yolox.core.output_folder import check_output_folder
 from yolox.core.trackers import NullTracker, Tracker, build_tracker
@@ -52,7 +52,8 @@ from yolox.utils.dist import (
     get_world_size,
 )
 from yolox.utils.ema import ModelEMA, unwrap_model
-from yolox.utils.logger import setup_logger
+from yolox.utils.errors import UserError
+from yolox.utils.logger import remove_sink, setup_logger
 from yolox.utils.metric import MeterBuffer, format_ap, gpu_mem_usage, mem_usage, occupy_mem
 from yolox.utils.optim import check_param_groups
 from yolox.utils.setup_env import get_rng_state, seed_everything, set_rng_state
@@ -89,7 +90,7 @@ class Trainer:
         self.device = device or resolve_device(_arg(args, "device"), self.local_rank)
         self.batch_size: int = int(args.batch_size)
         if self.batch_size % self.world_size:
-            raise UserInputError(
+            raise UserError(
                 f"batch size {self.batch_size} is not divisible by the {self.world_size} processes"
             )
         fp16 = bool(_arg(args, "fp16", False))
@@ -98,10 +99,8 @@ class Trainer:
             logger.warning("--fp16 ignored: mixed precision is only used on CUDA devices")
         self.scaler = make_grad_scaler(self.device, self.amp)
         self.use_model_ema: bool = bool(exp.ema)
-        self.save_history_ckpt: bool = bool(getattr(exp, "save_history_ckpt", True))
-        self.save_interval = int(
-            _arg(args, "save_interval", 0) or getattr(exp, "save_interval_iters", 0) or 0
-        )
+        self.save_history_ckpt: bool = bool(exp.save_history_ckpt)
+        self.save_interval = int(_arg(args, "save_interval", 0) or exp.save_interval_iters or 0)
         self.input_size = tuple(exp.input_size)
         self.best_ap = 0.0
         self.curr_ap: float | None = None
@@ -118,7 +117,7 @@ class Trainer:
         check_output_folder(self.file_name, lambda: _model_config_dict(exp, _built_quietly(exp)))
         if self.rank == 0:
             os.makedirs(self.file_name, exist_ok=True)
-        setup_logger(self.file_name, distributed_rank=self.rank, filename="train_log.txt", mode="a")
+        self._log_sink: int | None = None  # this run's log file, added in train()
         if self.rank == 0:
             for path in remove_stale_temp_files(self.file_name):
                 logger.info(f"Removed {path}, left by an interrupted checkpoint save")
@@ -131,13 +130,28 @@ class Trainer:
 
     # ------------------------------------------------------------------ main loop
     def train(self) -> None:
-        """Run the whole schedule; on any error nothing more is saved (last checkpoint stays)."""
-        self.before_train()
+        """Run the whole schedule; on any error nothing more is saved (last checkpoint stays).
+
+        The run's ``train_log.txt`` sink lives exactly as long as this call; the caller's
+        sinks are left alone.
+        """
+        self._log_sink = setup_logger(
+            self.file_name, distributed_rank=self.rank, filename="train_log.txt", mode="a"
+        )
         try:
-            self.train_in_epoch()
+            self.before_train()
+            try:
+                self.train_in_epoch()
+            finally:
+                self.tracker.close()
+            self.after_train()
+        except BaseException as exc:
+            # the traceback goes to this run's log file; the console gets the command's report
+            logger.bind(file_only=True).opt(exception=exc).error("training stopped")
+            raise
         finally:
-            self.tracker.close()
-        self.after_train()
+            remove_sink(self._log_sink)
+            self._log_sink = None
 
     def train_in_epoch(self) -> None:
         for epoch in range(self.start_epoch, self.max_epoch):
@@ -271,9 +285,8 @@ class Trainer:
         logger.info(f"args: {vars(self.args) if hasattr(self.args, '__dict__') else self.args}")
         logger.info(f"exp value:\n{self.exp}")
         logger.info(f"device: {self.device}, processes: {self.world_size}, amp: {self.amp}")
-        seed = getattr(self.exp, "seed", None)
-        if seed is not None:
-            seed_everything(int(seed) + self.rank)
+        if self.exp.seed is not None:
+            seed_everything(int(self.exp.seed) + self.rank)
 
         model = get_checked_model(self.exp)
         n_params = sum(p.numel() for p in model.parameters())
@@ -281,7 +294,7 @@ class Trainer:
         model.to(self.device)
         # Channels-last convolutions train ~10-25% faster on CPU (benchmarks/train_speed.md);
         # on CUDA it is left to the exp (field channels_last: None = auto, True, False).
-        wanted = getattr(self.exp, "channels_last", None)
+        wanted = self.exp.channels_last
         self.channels_last = (self.device.type == "cpu") if wanted is None else bool(wanted)
         if self.channels_last:
             model.to(memory_format=torch.channels_last)
@@ -319,7 +332,7 @@ class Trainer:
             model = self._wrap_ddp(model)
         self.model = model
         if self.use_model_ema:
-            self.ema_model = ModelEMA(model, getattr(self.exp, "ema_decay", 0.9998))
+            self.ema_model = ModelEMA(model, self.exp.ema_decay)
             if ema_state is not None:
                 self.ema_model.load_state_dict(ema_state)
             else:
@@ -348,7 +361,7 @@ class Trainer:
             logger.warning(size_warning)
 
     def _wrap_ddp(self, model: nn.Module) -> nn.Module:
-        sync_bn = bool(_arg(self.args, "sync_bn", False) or getattr(self.exp, "sync_bn", False))
+        sync_bn = bool(_arg(self.args, "sync_bn", False) or self.exp.sync_bn)
         if sync_bn:
             if self.device.type == "cuda":
                 model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
@@ -570,7 +583,7 @@ class Trainer:
         try:
             report = load_model_weights(model, checkpoint, strict=bool(_arg(self.args, "strict")))
         except CheckpointError as exc:
-            raise UserInputError(f"-c {ckpt_file} with --strict: {exc}") from None
+            raise UserError(f"-c {ckpt_file} with --strict: {exc}") from None
         share = report.not_loaded_fraction
         if share > FINETUNE_WARN_FRACTION:
             logger.warning(

@@ -9,6 +9,9 @@ from typing import Any, Dict, List, Sequence
 from tabulate import tabulate
 from torch import nn
 
+from yolox.utils.errors import UserError
+from yolox.utils.values import Rule, check_all, integer, optional, problem_with
+
 __all__ = ["BaseExp", "parse_opt_value"]
 
 
@@ -40,6 +43,8 @@ def parse_opt_value(text: str, current: Any) -> Any:
         and isinstance(value, (int, float))
         and not isinstance(value, bool)
     ):
+        if isinstance(current, int) and isinstance(value, float) and not value.is_integer():
+            raise ValueError(f"expected an integer, got {text!r}")
         return type(current)(value)
     if isinstance(current, (tuple, list)) and isinstance(value, (tuple, list)):
         return type(current)(value)
@@ -49,14 +54,35 @@ def parse_opt_value(text: str, current: Any) -> Any:
 
 
 class BaseExp(metaclass=ABCMeta):
-    """Fields are plain attributes; ``merge`` overrides them from ``key value`` pairs."""
+    """Fields are plain attributes; ``merge`` overrides them from ``key value`` pairs.
+
+    Every field any code reads is set in ``__init__`` (so ``merge``, the command line and the
+    printed table know it); ``field_rules`` says which types and ranges each field accepts.
+    """
 
     def __init__(self) -> None:
-        self.seed = None
+        self.exp_name = None  # the run's folder under output_dir (get_exp: the file's name)
+        self.seed = None  # None: not seeded (data order and augmentation differ run to run)
         self.output_dir = "./YOLOX_outputs"
         self.print_interval = 100
         self.eval_interval = 10
+        # cached objects, not configuration (left out of fields())
         self.dataset = None
+        self.model = None
+        self.optimizer = None
+
+    def field_rules(self) -> Dict[str, Rule]:
+        """Type and range of the fields that have one (see yolox.utils.values)."""
+        return {
+            "seed": optional(integer(0)),
+            "print_interval": integer(1),
+            "eval_interval": integer(1),
+        }
+
+    def validate(self) -> None:
+        """Every field against :meth:`field_rules`; one UserError listing all problems."""
+        rules = self.field_rules()
+        check_all([(k, getattr(self, k), rules[k]) for k in sorted(rules) if hasattr(self, k)])
 
     @abstractmethod
     def get_model(self) -> nn.Module: ...
@@ -100,7 +126,7 @@ class BaseExp(metaclass=ABCMeta):
             for k, v in vars(self).items()
             if not k.startswith("_")
             and not isinstance(v, nn.Module)
-            and k not in ("dataset", "optimizer")
+            and k not in ("dataset", "optimizer", "model")
         }
 
     def __repr__(self) -> str:
@@ -111,18 +137,38 @@ class BaseExp(metaclass=ABCMeta):
         """Apply ``["key", "value", ...]`` overrides; unknown keys are an error, not a silent no-op."""
         opts = list(opts or [])
         if len(opts) % 2:
-            raise ValueError(f"opts must be key value pairs, got an odd number of items: {opts}")
+            raise UserError(
+                f"options must be KEY VALUE pairs, got an odd number of items: {opts}"
+                + _flag_hint(opts)
+            )
         known = self.fields()
+        rules = self.field_rules()
         errors: List[str] = []
+        unknown: List[str] = []
         for key, text in zip(opts[0::2], opts[1::2]):
             if key not in known:
-                errors.append(f"unknown field {key!r}")
+                unknown.append(key)
                 continue
             try:
-                setattr(self, key, parse_opt_value(text, getattr(self, key)))
+                value = parse_opt_value(text, getattr(self, key))
             except ValueError as exc:
                 errors.append(f"{key}: {exc}")
+                continue
+            problem = problem_with(key, value, rules[key]) if key in rules else None
+            if problem:
+                errors.append(problem)
+            else:
+                setattr(self, key, value)
+        if unknown:
+            names = ", ".join(f"unknown field {key!r}" for key in unknown)
+            errors.append(f"{names}{_flag_hint(unknown)}; known fields: {', '.join(sorted(known))}")
         if errors:
-            raise ValueError(
-                "cannot merge options: " + "; ".join(errors) + f". Known fields: {sorted(known)}"
-            )
+            raise UserError("cannot merge options: " + "; ".join(errors))
+
+
+def _flag_hint(items: Sequence[str]) -> str:
+    """A hint when what looks like a flag ended up among the KEY VALUE overrides."""
+    flags = [str(item) for item in items if str(item).startswith("-")]
+    if not flags:
+        return ""
+    return f" ({flags[0]} is a flag: put flags before the KEY VALUE overrides)"

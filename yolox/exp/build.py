@@ -8,12 +8,14 @@ import sys
 from pathlib import Path
 from typing import Optional
 
+from yolox.utils.errors import UserError
+
 from .base_exp import BaseExp
 
 __all__ = ["get_exp", "get_exp_by_file", "get_exp_by_name", "ExpError"]
 
 
-class ExpError(RuntimeError):
+class ExpError(UserError):
     """The experiment file or name cannot be turned into an Exp."""
 
 
@@ -46,7 +48,7 @@ def get_exp_by_file(exp_file: str) -> BaseExp:
     exp = exp_class()
     if not isinstance(exp, BaseExp):
         raise ExpError(f"{exp_file}: Exp must derive from yolox.exp.BaseExp")
-    if getattr(exp, "exp_name", None) in (None, "yolox_base"):
+    if exp.exp_name in (None, "yolox_base"):
         exp.exp_name = path.stem
     return exp
 

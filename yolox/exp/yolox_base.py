@@ -6,7 +6,7 @@ import os
 import random
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Optional, Sequence, Tuple
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.distributed as dist
@@ -16,6 +16,8 @@ from torch import nn
 
 from yolox.data.datasets.folder_layout import FOLDER_FORMATS
 from yolox.models.build import ModelConfig, build_model
+from yolox.utils.errors import UserError
+from yolox.utils.values import Rule, integer, number, one_of, optional, size_pair
 
 from .base_exp import BaseExp
 
@@ -104,6 +106,7 @@ class Exp(BaseExp):
         self.scheduler = "yoloxwarmcos"
         self.no_aug_epochs = 15
         self.ema = True
+        self.ema_decay = 0.9998  # official ModelEMA decay
         self.weight_decay = 5e-4
         self.momentum = 0.9
         self.print_interval = 10
@@ -111,6 +114,8 @@ class Exp(BaseExp):
         self.save_history_ckpt = True
         # newest epoch_<n>_ckpt.pth files kept when save_history_ckpt is on (None: keep all)
         self.max_history_ckpt: Optional[int] = 10
+        self.save_interval_iters = 0  # also write latest_ckpt.pth every N iterations (0: off)
+        self.sync_bn = False  # SyncBatchNorm under DDP on CUDA (same as --sync-bn)
         # None: channels-last on CPU (faster there), off on CUDA; True/False force it
         self.channels_last: Optional[bool] = None
         self.exp_name = os.path.split(os.path.realpath(__file__))[1].split(".")[0]
@@ -119,6 +124,38 @@ class Exp(BaseExp):
         self.test_size = (640, 640)
         self.test_conf = 0.01
         self.nmsthre = 0.65
+
+    def field_rules(self) -> Dict[str, Rule]:
+        probability = number(0.0, 1.0)
+        return {
+            **super().field_rules(),
+            "num_classes": integer(1),
+            "depth": number(0.0, above=True),
+            "width": number(0.0, above=True),
+            "data_num_workers": integer(0),
+            "input_size": size_pair(),
+            "test_size": size_pair(),
+            "multiscale_range": integer(0),
+            "dataset_format": one_of("coco", "voc"),
+            "voc_metric": one_of("voc07", "voc10"),
+            "mosaic_prob": probability,
+            "mixup_prob": probability,
+            "hsv_prob": probability,
+            "flip_prob": probability,
+            "warmup_epochs": number(0.0),
+            "max_epoch": integer(1),
+            "no_aug_epochs": integer(0),
+            "warmup_lr": number(0.0),
+            "min_lr_ratio": number(0.0),
+            "basic_lr_per_img": number(0.0, above=True),
+            "weight_decay": number(0.0),
+            "momentum": number(0.0, 1.0),
+            "ema_decay": number(0.0, 1.0, above=True),
+            "save_interval_iters": integer(0),
+            "channels_last": optional(one_of(True, False)),
+            "test_conf": probability,
+            "nmsthre": probability,
+        }
 
     # ------------------------------------------------------------------ model
     def model_config(self) -> ModelConfig:
@@ -158,7 +195,7 @@ class Exp(BaseExp):
 
     def get_model(self) -> nn.Module:
         """Build (once) and return the model, officially initialised and in train mode."""
-        if getattr(self, "model", None) is None:
+        if self.model is None:
             self.check()
             self.model = build_model(self.model_config())
         return self.model
@@ -200,7 +237,7 @@ class Exp(BaseExp):
         if self.dataset_format in FOLDER_FORMATS:
             return self._make_folder_dataset(train, img_size, preproc, cache, cache_type)
         if self.dataset_format != "coco":
-            raise ValueError(
+            raise UserError(
                 f"dataset_format must be one of {DATASET_FORMATS}, got {self.dataset_format!r}"
             )
         if train:
@@ -309,7 +346,10 @@ class Exp(BaseExp):
         batch_size = batch_size // world_size
         # Each rank reads every world_size-th index of one shared shuffled stream.
         sampler = InfiniteSampler(
-            len(self.dataset), seed=self.seed if self.seed else 0, rank=rank, world_size=world_size
+            len(self.dataset),
+            seed=self._shuffle_seed(is_distributed),
+            rank=rank,
+            world_size=world_size,
         )
         batch_sampler = YoloBatchSampler(
             sampler=sampler, batch_size=batch_size, drop_last=False, mosaic=not no_aug
@@ -323,6 +363,17 @@ class Exp(BaseExp):
             persistent_workers=self.data_num_workers > 0,
         )
 
+    def _shuffle_seed(self, is_distributed: bool) -> int:
+        """The data order's seed: ``seed`` when set; unseeded runs draw one (shared by all ranks)."""
+        if self.seed is not None:
+            return int(self.seed)
+        seed = random.SystemRandom().randrange(2**31)
+        if is_distributed:
+            from yolox.utils.dist import broadcast_object
+
+            seed = broadcast_object(seed, src=0)
+        return seed
+
     def random_resize(
         self, data_loader, epoch: int, rank: int, is_distributed: bool
     ) -> Tuple[int, int]:
@@ -330,7 +381,7 @@ class Exp(BaseExp):
         size = torch.zeros(2, dtype=torch.long)
         if rank == 0:
             ratio = self.input_size[1] / self.input_size[0]
-            if getattr(self, "random_size", None) is None:
+            if self.random_size is None:
                 base = int(self.input_size[0] / 32)
                 self.random_size = (base - self.multiscale_range, base + self.multiscale_range)
             factor = random.randint(*self.random_size)
@@ -355,7 +406,7 @@ class Exp(BaseExp):
     # ------------------------------------------------------------------ optimisation
     def get_optimizer(self, batch_size: int) -> torch.optim.Optimizer:
         """SGD (nesterov) with the official groups: norm weights and biases without weight decay."""
-        if getattr(self, "optimizer", None) is None:
+        if self.optimizer is None:
             from yolox.utils.optim import build_param_groups
 
             lr = self.warmup_lr if self.warmup_epochs > 0 else self.basic_lr_per_img * batch_size
@@ -445,7 +496,8 @@ class Exp(BaseExp):
 
     # ------------------------------------------------------------------ consistency
     def check(self) -> None:
-        """Fail early, with the field names, on settings that cannot work together."""
+        """Fail early, with the field names, on bad values and settings that cannot work together."""
+        self.validate()
         problems = []
         if self.class_names is not None and len(self.class_names) != self.num_classes:
             problems.append(
@@ -461,11 +513,5 @@ class Exp(BaseExp):
                 f"val_fraction splits {FOLDER_FORMATS} folders only; {self.dataset_format} "
                 "datasets name their splits (train_sets/val_sets, train_ann/val_ann)"
             )
-        for name in ("input_size", "test_size"):
-            h, w = getattr(self, name)
-            if h % 32 or w % 32:
-                problems.append(f"{name}={getattr(self, name)} must be multiples of 32")
         if problems:
-            raise ValueError(
-                f"experiment {self.exp_name!r} is inconsistent: " + "; ".join(problems)
-            )
+            raise UserError(f"experiment {self.exp_name!r} is inconsistent: " + "; ".join(problems))

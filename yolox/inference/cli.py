@@ -4,29 +4,21 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
-from typing import Any, Callable, Optional, Sequence, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
-from loguru import logger
-
-from yolox.exp import ExpError, get_exp
-from yolox.utils.checkpoint import CheckpointError
+from yolox.exp import get_exp
+from yolox.utils.cli_args import add_overrides_arg, add_size_arg
+from yolox.utils.errors import UserError
 
 from .pretrained import pretrained_name
 
 __all__ = [
-    "UsageError",
     "add_model_args",
     "add_runtime_args",
     "build_exp",
     "parse_tsize",
     "require_exported_file",
-    "run_cli",
 ]
-
-
-class UsageError(RuntimeError):
-    """A command-line problem the user must fix (reported as one line, exit status 2)."""
 
 
 def add_model_args(parser: argparse.ArgumentParser, ckpt_help: str = "checkpoint file") -> None:
@@ -55,14 +47,11 @@ def build_exp(args: argparse.Namespace, opts: Sequence[str] = ()) -> Optional[An
         logger.info(f"-c {args.ckpt}: the official weights, with the {args.name} experiment")
     if args.exp_file is None and args.name is None:
         if opts:
-            raise UsageError(f"options {list(opts)} need an experiment (-f or -n) to apply to")
+            raise UserError(f"options {list(opts)} need an experiment (-f or -n) to apply to")
         return None
     exp = get_exp(args.exp_file, args.name)
     if opts:
-        try:
-            exp.merge(list(opts))
-        except ValueError as exc:
-            raise UsageError(str(exc)) from exc
+        exp.merge(list(opts))
     if getattr(args, "experiment_name", None):
         exp.exp_name = args.experiment_name
     return exp
@@ -89,7 +78,6 @@ def add_runtime_args(parser: argparse.ArgumentParser, fuse_help: str = "fuse con
         default=None,
         help="exported model: .onnx for --backend onnxruntime, OpenVINO .xml for openvino",
     )
-    parser.add_argument("--trt", action="store_true", help="TensorRT (not supported here)")
 
 
 def require_exported_file(path: Optional[str], backend: str) -> str:
@@ -98,11 +86,9 @@ def require_exported_file(path: Optional[str], backend: str) -> str:
 
     suffix = BACKENDS[backend]
     if not path or not os.path.isfile(path):
-        raise UsageError(
-            f"--backend {backend} needs an existing --{suffix[1:]} file (got {path!r})"
-        )
+        raise UserError(f"--backend {backend} needs an existing --{suffix[1:]} file (got {path!r})")
     if not path.lower().endswith(suffix):
-        raise UsageError(f"--backend {backend} reads {suffix} files, got {path}")
+        raise UserError(f"--backend {backend} reads {suffix} files, got {path}")
     return path
 
 
@@ -113,45 +99,24 @@ def parse_tsize(values: Optional[Sequence[int]]) -> Optional[Tuple[int, int]]:
     if len(values) == 1:
         values = (values[0], values[0])
     if len(values) != 2:
-        raise UsageError(f"--tsize takes one or two integers (H [W]), got {list(values)}")
+        raise UserError(f"--tsize takes one or two integers (H [W]), got {list(values)}")
     height, width = int(values[0]), int(values[1])
     if height % 32 or width % 32 or height <= 0 or width <= 0:
-        raise UsageError(f"--tsize must be positive multiples of 32, got {height}x{width}")
+        raise UserError(f"--tsize must be positive multiples of 32, got {height}x{width}")
     return height, width
-
-
-def run_cli(prog: str, body: Callable[[], int]) -> int:
-    """Run ``body``; expected user-facing failures become ``prog: error: ...`` on stderr, exit 2."""
-    try:
-        return int(body() or 0)
-    except (UsageError, CheckpointError, ExpError, FileNotFoundError, ValueError) as exc:
-        message = (
-            " ".join(str(exc).split()) if not isinstance(exc, CheckpointError) else str(exc).strip()
-        )
-        first, *rest = message.splitlines() or [""]
-        logger.debug(f"{prog} failed", exc_info=True)
-        print(f"{prog}: error: {first}", file=sys.stderr)
-        for line in rest:
-            print(f"  {line}", file=sys.stderr)
-        return 2
 
 
 def add_export_args(parser: argparse.ArgumentParser, default_output: str) -> None:
     """Flags every exporter shares: output file, dummy batch, size, device, model and exp overrides."""
     parser.add_argument("--output-name", type=str, default=default_output, help="output file")
     parser.add_argument("--batch-size", type=int, default=1, help="batch size of the dummy input")
-    parser.add_argument(
-        "--tsize",
-        default=None,
-        type=int,
-        nargs="+",
+    add_size_arg(
+        parser,
         help="export size H [W] (default: the exp's, else the checkpoint's test size, else 640)",
     )
     parser.add_argument("--device", default="cpu", help="device to trace on (cpu recommended)")
     add_model_args(parser, "checkpoint (default: <output_dir>/<exp_name>/best_ckpt.pth of the exp)")
-    parser.add_argument(
-        "opts", default=None, nargs=argparse.REMAINDER, help="exp overrides: KEY VALUE ..."
-    )
+    add_overrides_arg(parser)
 
 
 def load_for_export(args: argparse.Namespace) -> Tuple[Optional[Any], Any, Tuple[int, int]]:
@@ -159,7 +124,7 @@ def load_for_export(args: argparse.Namespace) -> Tuple[Optional[Any], Any, Tuple
     from .loading import load_model, resolve_checkpoint_path
 
     if args.batch_size < 1:
-        raise UsageError(f"--batch-size must be >= 1, got {args.batch_size}")
+        raise UserError(f"--batch-size must be >= 1, got {args.batch_size}")
     exp = build_exp(args, args.opts or [])
     loaded = load_model(resolve_checkpoint_path(args.ckpt, exp), exp=exp, device=args.device)
     tsize = parse_tsize(args.tsize) or loaded.test_size(exp)

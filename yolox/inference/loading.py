@@ -158,7 +158,7 @@ def load_model(
             errors, warns = compare_model_configs(cfg, exp_model_config(exp))
             if errors:
                 raise ModelMismatchError(
-                    f"checkpoint {ckpt_path} and exp {getattr(exp, 'exp_name', '?')!r} describe different models: "
+                    f"checkpoint {ckpt_path} and exp {exp.exp_name!r} describe different models: "
                     + "; ".join(errors)
                     + " (drop -f/-n to use the checkpoint's own configuration, or fix the exp)"
                 )
@@ -198,7 +198,7 @@ def class_names_for(loaded: LoadedModel, exp: Any = None) -> Sequence[str]:
     """The names to print: the checkpoint's, else the exp's (when the count fits), else indices."""
     if loaded.config.class_names is not None:
         return loaded.class_names
-    names = getattr(exp, "class_names", None)
+    names = exp.class_names if exp is not None else None
     if names is not None and len(names) == loaded.config.num_classes:
         return tuple(names)
     return loaded.class_names

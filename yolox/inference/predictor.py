@@ -20,6 +20,7 @@ from yolox.data import ValTransform
 from yolox.utils.boxes import letterbox_ratio, postprocess
 from yolox.utils.detections import Detections, detections_from_postprocess
 from yolox.utils.device import select_device
+from yolox.utils.errors import UserError
 from yolox.utils.model_utils import fuse_model
 
 from .fast import optimize_for_inference
@@ -37,7 +38,7 @@ def read_image(image: ImageLike) -> np.ndarray:
         return image
     array = cv2.imread(os.fspath(image))
     if array is None:
-        raise FileNotFoundError(f"cannot read image {os.fspath(image)}")
+        raise UserError(f"cannot read image {os.fspath(image)} (missing, or not an image)")
     return array
 
 

@@ -24,6 +24,7 @@ from loguru import logger
 from torch import nn
 
 from yolox.models.network_blocks import get_activation
+from yolox.utils.errors import UserError
 from yolox.utils.model_utils import fuse_conv_and_bn
 
 __all__ = [
@@ -90,7 +91,7 @@ def _canonical_name(name: str) -> str:
         listing = ", ".join(
             f"{c} (aliases: {', '.join(a)})" if a else c for c, a in aliases.items()
         )
-        raise ValueError(f"unknown attention type {name!r}; valid types: {listing}")
+        raise UserError(f"unknown attention type {name!r}; valid types: {listing}")
     return _NAME_TO_CANONICAL[key]
 
 
@@ -116,9 +117,9 @@ def normalize_attention_spec(spec: AttentionSpec) -> Optional[Dict[str, Any]]:
             return None
         return {"type": _canonical_name(spec)}
     if not isinstance(spec, dict):
-        raise TypeError(f"attention spec must be None, a name or a dict, got {type(spec).__name__}")
+        raise UserError(f"attention spec must be None, a name or a dict, got {type(spec).__name__}")
     if "type" not in spec or not isinstance(spec["type"], str):
-        raise ValueError(f"attention spec dict needs a string 'type' key, got {spec!r}")
+        raise UserError(f"attention spec dict needs a string 'type' key, got {spec!r}")
     if spec["type"].strip().lower() in ("", "none"):
         return None
     canonical = _canonical_name(spec["type"])
@@ -126,13 +127,13 @@ def normalize_attention_spec(spec: AttentionSpec) -> Optional[Dict[str, Any]]:
     valid = _constructor_options(ATTENTION_REGISTRY[canonical])
     unknown = sorted(set(options) - set(valid) - {"init"})
     if unknown:
-        raise ValueError(
+        raise UserError(
             f"unknown option(s) {unknown} for attention {canonical!r}; "
             f"valid options: {', '.join(valid + ['init'])}"
         )
     init = options.get("init", "default")
     if init not in ATTENTION_INITS:
-        raise ValueError(f"unknown attention init {init!r}; valid: {', '.join(ATTENTION_INITS)}")
+        raise UserError(f"unknown attention init {init!r}; valid: {', '.join(ATTENTION_INITS)}")
     if init == "default":
         options.pop("init", None)
     return {"type": canonical, **options}
@@ -150,7 +151,7 @@ def build_attention(spec: AttentionSpec, channels: int) -> nn.Module:
     if norm is None:
         return nn.Identity()
     if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
-        raise ValueError(f"channels must be a positive int, got {channels!r}")
+        raise UserError(f"channels must be a positive int, got {channels!r}")
     options = dict(norm)
     cls = ATTENTION_REGISTRY[options.pop("type")]
     init = options.pop("init", "default")
@@ -204,7 +205,7 @@ def _fold_bn(owner: nn.Module, conv_name: str, bn_name: str) -> None:
 def _check_positive(name: str, value: Any) -> None:
     """Reject anything but a positive int (bools included) with a message naming the option."""
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
+        raise UserError(f"{name} must be a positive int, got {value!r}")
 
 
 def _fit_groups(channels: int, groups: Optional[int], default: int, step: int, what: str) -> int:
@@ -217,14 +218,14 @@ def _fit_groups(channels: int, groups: Optional[int], default: int, step: int, w
     if groups is not None:
         _check_positive(f"{what} groups", groups)
         if channels % (step * groups):
-            raise ValueError(f"{what}: {need}; got channels={channels}, groups={groups}")
+            raise UserError(f"{what}: {need}; got channels={channels}, groups={groups}")
         return groups
     for g in range(min(default, channels // step), 0, -1):
         if channels % (step * g) == 0:
             if g != default:
                 logger.info(f"{what}: {channels} channels do not fit {default} groups, using {g}")
             return g
-    raise ValueError(f"{what}: {need}; no group count fits channels={channels}")
+    raise UserError(f"{what}: {need}; no group count fits channels={channels}")
 
 
 def _zpool(x: torch.Tensor) -> torch.Tensor:
@@ -269,7 +270,7 @@ class CoordAttention(nn.Module):
         _check_positive("cam reduction", reduction)
         mip = coord_mip(channels, reduction, min_mip)
         if mip < 1:
-            raise ValueError(
+            raise UserError(
                 f"cam: mip = max(min_mip, channels // reduction) = {mip} < 1 "
                 f"(channels={channels}, reduction={reduction}, min_mip={min_mip})"
             )
@@ -333,7 +334,7 @@ class ECA(nn.Module):
             k_size = eca_kernel_size(channels, gamma, b)
         _check_positive("eca k_size", k_size)
         if k_size % 2 == 0:
-            raise ValueError(f"eca k_size must be odd so the output keeps C channels, got {k_size}")
+            raise UserError(f"eca k_size must be odd so the output keeps C channels, got {k_size}")
         self.k_size = k_size
         self.conv = nn.Conv1d(1, 1, k_size, padding=(k_size - 1) // 2, bias=False)
 
@@ -369,7 +370,7 @@ class _SpatialGate(nn.Module):
         super().__init__()
         _check_positive("kernel_size", kernel_size)
         if kernel_size % 2 == 0:
-            raise ValueError(f"kernel_size must be odd to keep the map size, got {kernel_size}")
+            raise UserError(f"kernel_size must be odd to keep the map size, got {kernel_size}")
         self.conv = nn.Conv2d(2, 1, kernel_size, padding=(kernel_size - 1) // 2, bias=False)
         # official code of both CBAM and triplet attention: eps 1e-5, momentum 0.01 (inside a
         # YOLOX model the official initialisation sets 1e-3 / 0.03, see docs/attention.md)
@@ -423,7 +424,7 @@ class SimAM(nn.Module):
     def __init__(self, channels: int, e_lambda: float = 1e-4) -> None:
         super().__init__()
         if not isinstance(e_lambda, (int, float)) or e_lambda <= 0:
-            raise ValueError(f"simam e_lambda must be a positive number, got {e_lambda!r}")
+            raise UserError(f"simam e_lambda must be a positive number, got {e_lambda!r}")
         self.e_lambda = float(e_lambda)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -456,14 +457,14 @@ class GlobalContext(nn.Module):
     ) -> None:
         super().__init__()
         if pooling not in ("att", "avg"):
-            raise ValueError(f"gc pooling must be 'att' or 'avg', got {pooling!r}")
+            raise UserError(f"gc pooling must be 'att' or 'avg', got {pooling!r}")
         if fusion not in ("add", "mul"):
-            raise ValueError(f"gc fusion must be 'add' or 'mul', got {fusion!r}")
+            raise UserError(f"gc fusion must be 'add' or 'mul', got {fusion!r}")
         if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or ratio <= 0:
-            raise ValueError(f"gc ratio must be a positive number (e.g. 1/16), got {ratio!r}")
+            raise UserError(f"gc ratio must be a positive number (e.g. 1/16), got {ratio!r}")
         planes = int(channels * ratio)
         if planes < 1:
-            raise ValueError(f"gc: int(channels * ratio) = {planes} < 1 (channels={channels})")
+            raise UserError(f"gc: int(channels * ratio) = {planes} < 1 (channels={channels})")
         self.pooling = pooling
         self.fusion = fusion
         self._identity_at_init = fusion == "add"

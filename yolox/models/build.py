@@ -12,6 +12,8 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from torch import nn
 
+from yolox.utils.errors import UserError
+
 from .neck_attention import resolve_attention_plan
 from .yolo_fpn import YOLOFPN
 from .yolo_head import YOLOXHead
@@ -61,7 +63,7 @@ class ModelConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ValueError(f"unknown model_config keys {unknown}; known: {sorted(known)}")
+            raise UserError(f"unknown model_config keys {unknown}; known: {sorted(known)}")
         values = dict(data)
         if values.get("in_channels") is not None:
             values["in_channels"] = tuple(values["in_channels"])
@@ -126,7 +128,7 @@ def zoo_config(name: str, **overrides: Any) -> ModelConfig:
     """The official configuration of a zoo model (``yolox-s``, ``yolox_s`` and ``YOLOX-S`` all work)."""
     key = name.lower().replace("_", "-")
     if key not in MODEL_ZOO:
-        raise ValueError(f"unknown model {name!r}; choose one of {sorted(MODEL_ZOO)}")
+        raise UserError(f"unknown model {name!r}; choose one of {sorted(MODEL_ZOO)}")
     return ModelConfig(name=key, **{**MODEL_ZOO[key], **overrides})
 
 
@@ -166,9 +168,9 @@ def build_model(config: ModelConfig) -> YOLOX:
             config.num_classes, config.width, in_channels=config.in_channels, act=config.act
         )
     else:
-        raise ValueError(f"unknown neck {config.neck!r}; choose 'pafpn' or 'yolofpn'")
+        raise UserError(f"unknown neck {config.neck!r}; choose 'pafpn' or 'yolofpn'")
     if config.class_names is not None and len(config.class_names) != config.num_classes:
-        raise ValueError(
+        raise UserError(
             f"{len(config.class_names)} class names given for num_classes={config.num_classes}"
         )
     model = YOLOX(backbone, head)

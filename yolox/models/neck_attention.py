@@ -17,6 +17,8 @@ from typing import Any, Dict, Mapping, Optional, Sequence
 import torch
 from torch import nn
 
+from yolox.utils.errors import UserError
+
 from .attention import build_attention, normalize_attention_spec
 
 __all__ = [
@@ -64,24 +66,24 @@ def resolve_attention_plan(
         positions = spec.pop("positions", None)
         if isinstance(positions, Mapping):
             if spec:
-                raise ValueError(
+                raise UserError(
                     f"attention: with a positions mapping, give specs per position only; extra keys {sorted(spec)}"
                 )
             plan = dict(positions)
         else:
             if "type" not in spec:
-                raise ValueError(f"attention spec {attention!r} needs a 'type' (for example 'cam')")
+                raise UserError(f"attention spec {attention!r} needs a 'type' (for example 'cam')")
             names = DEFAULT_POSITIONS if positions is None else positions
             if isinstance(names, str):
                 names = [names]
             plan = {pos: spec for pos in names}
     else:
-        raise TypeError(
+        raise UserError(
             f"attention must be None, a name, or a dict; got {type(attention).__name__}"
         )
     unknown = [pos for pos in plan if pos not in valid_positions]
     if unknown:
-        raise ValueError(
+        raise UserError(
             f"unknown attention position(s) {unknown}; valid positions: {list(valid_positions)}"
         )
     specs = {pos: normalize_attention_spec(plan[pos]) for pos in valid_positions if pos in plan}

@@ -19,6 +19,9 @@ from typing import Any, Dict, Optional, Sequence
 
 from loguru import logger
 
+from yolox.utils.cli_args import add_overrides_arg, parse_command_line
+from yolox.utils.errors import UserError, run_command
+
 __all__ = ["make_parser", "main"]
 
 
@@ -64,9 +67,7 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--report-only", action="store_true", help="tabulate the finished runs, train nothing"
     )
-    parser.add_argument(
-        "opts", default=None, nargs=argparse.REMAINDER, help="exp fields to override: KEY VALUE ..."
-    )
+    add_overrides_arg(parser)
     return parser
 
 
@@ -112,20 +113,19 @@ def _overrides(opts: Optional[Sequence[str]]) -> list:
 
 
 def _check_args(args: argparse.Namespace) -> None:
-    from yolox.core.errors import UserInputError
     from yolox.inference.pretrained import resolve_pretrained
 
     if not os.path.isfile(args.exp_file):
-        raise UserInputError(f"experiment file not found: {args.exp_file}")
+        raise UserError(f"experiment file not found: {args.exp_file}")
     if args.batch_size <= 0:
-        raise UserInputError(f"--batch-size must be positive, got {args.batch_size}")
+        raise UserError(f"--batch-size must be positive, got {args.batch_size}")
     if len(set(args.seeds)) != len(args.seeds):
-        raise UserInputError(f"--seeds must be distinct, got {args.seeds}")
+        raise UserError(f"--seeds must be distinct, got {args.seeds}")
     args.ckpt = resolve_pretrained(args.ckpt)  # --ckpt yolox-s: the official weights
     if args.ckpt is not None and not os.path.isfile(args.ckpt):
-        raise UserInputError(f"--ckpt: checkpoint file not found: {args.ckpt}")
+        raise UserError(f"--ckpt: checkpoint file not found: {args.ckpt}")
     if args.latency_runs <= 0 or args.latency_warmup < 0:
-        raise UserInputError("--latency-runs must be positive and --latency-warmup >= 0")
+        raise UserError("--latency-runs must be positive and --latency-warmup >= 0")
 
 
 def run(args: argparse.Namespace, before_train=None, after_run=None) -> Dict[str, Path]:
@@ -134,18 +134,13 @@ def run(args: argparse.Namespace, before_train=None, after_run=None) -> Dict[str
     from yolox.ablation.plot import plot_gain_vs_cost
     from yolox.ablation.report import format_markdown, summarize, write_reports
     from yolox.ablation.runner import StudyConfig, build_exp, load_results, run_study
-    from yolox.core.errors import UserInputError
-    from yolox.exp import ExpError
 
     _check_args(args)
     cost_axis = args.cost
     if cost_axis == "latency" and args.no_latency:
         logger.warning("--cost latency needs latency timing; plotting extra GFLOPs instead")
         cost_axis = "gflops"
-    try:
-        variants = parse_variants(args.variants)
-    except ValueError as exc:
-        raise UserInputError(str(exc)) from exc
+    variants = parse_variants(args.variants)
     output_dir = args.output_dir or os.path.join(
         "YOLOX_outputs", f"ablation_{Path(args.exp_file).stem}"
     )
@@ -165,15 +160,15 @@ def run(args: argparse.Namespace, before_train=None, after_run=None) -> Dict[str
     try:  # every variant must build before hours of training start
         base_exp = build_exp(config, RunKey(variants[0], 0))
         costs = _costs(config, args, base_exp.test_size)
-    except (ExpError, ValueError, TypeError, KeyError) as exc:
-        raise UserInputError(f"cannot build the study's models: {exc}") from exc
+    except UserError as exc:
+        raise UserError(f"cannot build the study's models: {exc}") from exc
 
     if not args.report_only:
         run_study(config, before_train=before_train, after_run=after_run)
     keys = run_keys(variants, config.seeds)
     results = load_results(config, keys)
     if not results:
-        raise UserInputError(f"no finished runs in {config.runs_dir}")
+        raise UserError(f"no finished runs in {config.runs_dir}")
     rows = summarize(results, variants, costs)
     any_cost = next(iter(costs.values()), {})
     meta = {
@@ -209,14 +204,10 @@ def run(args: argparse.Namespace, before_train=None, after_run=None) -> Dict[str
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = make_parser()
-    args = parser.parse_args(argv)
-    from yolox.ablation.runner import StudyError
-    from yolox.core.exit_codes import run_with_exit_codes
-
-    return run_with_exit_codes(
+    args = parse_command_line(parser, argv)
+    return run_command(
+        "ablate",
         lambda: run(args),
-        "ablation",
-        user_errors=(StudyError,),
         interrupted_hint=" (run again with the same arguments to resume)",
     )
 

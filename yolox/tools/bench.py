@@ -18,8 +18,9 @@ import argparse
 import json
 import platform
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, Iterator, List, Optional, Sequence
 
 import torch
 
@@ -27,6 +28,7 @@ from yolox.exp import get_checked_model, get_exp
 from yolox.inference.fast import optimize_for_inference
 from yolox.models import available_attention
 from yolox.utils.device import select_device
+from yolox.utils.errors import UserError, run_command
 from yolox.utils.model_utils import fuse_model, profile_model
 from yolox.utils.timing import latency_against_baseline
 
@@ -147,8 +149,31 @@ def to_markdown(rows: List[Dict], with_latency: bool) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = make_parser().parse_args(argv)
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    return run_command("bench", lambda: run(args, argv))
+
+
+def _denormals_flushed() -> bool:
+    """Whether this process currently flushes denormal floats (torch has no getter)."""
+    return (torch.tensor([1e-40], dtype=torch.float32) * 1.0).item() == 0.0
+
+
+@contextmanager
+def _timing_settings(threads: Optional[int]) -> Iterator[bool]:
+    """Threads and denormal flushing for timing; both restored to what they were on exit.
+
+    Yields whether denormals are flushed (False where the CPU cannot).
+    """
+    threads_before, flush_before = torch.get_num_threads(), _denormals_flushed()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        yield torch.set_flush_denormal(True)  # see the module docstring
+    finally:
+        torch.set_flush_denormal(flush_before)
+        torch.set_num_threads(threads_before)
+
+
+def run(args: argparse.Namespace, argv: Optional[Sequence[str]]) -> int:
     kinds = (
         available_attention()
         if args.attention == ["all"]
@@ -156,23 +181,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     unknown = sorted(set(kinds) - set(available_attention()))
     if unknown:
-        print(
-            f"error: unknown attention type(s) {unknown}; choose from {available_attention()}",
-            file=sys.stderr,
-        )
-        return 2
-    try:
-        device = select_device(args.device)
-    except RuntimeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        raise UserError(f"unknown attention type(s) {unknown}; choose from {available_attention()}")
+    device = select_device(args.device)
     rows: List[Dict] = []
-    flushed = torch.set_flush_denormal(True)  # see the module docstring; False where unsupported
-    try:
+    with _timing_settings(args.threads) as flushed:
+        threads_used = torch.get_num_threads()
         for model_name in args.models:
             rows.extend(bench_model(model_name, kinds, args, device))
-    finally:
-        torch.set_flush_denormal(False)  # torch's default; other code in this process expects it
     table = to_markdown(rows, with_latency=not args.no_latency)
     print(table)
     out_dir = Path(args.output_dir)
@@ -181,7 +196,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "command": "python tools/bench.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "device": str(device),
         "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
+        "threads": threads_used,
         "platform": platform.platform(),
         "fused": not args.no_fuse,
         "fast": args.fast,

@@ -15,7 +15,7 @@ from typing import Any, Callable, List, Optional, Sequence
 
 from yolox.data.check import SplitReport, as_errors, decode_problems, print_reports
 from yolox.data.datasets.errors import DatasetError, Problem
-from yolox.inference.cli import UsageError, run_cli
+from yolox.utils.errors import UserError, run_command
 
 __all__ = ["make_parser", "check_exp_data", "main"]
 
@@ -56,11 +56,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
         exp = get_exp(args.exp_file, None)
         if len(args.opts or []) % 2:
-            raise UsageError(f"overrides come in KEY VALUE pairs, got {args.opts}")
+            raise UserError(f"overrides come in KEY VALUE pairs, got {args.opts}")
         exp.merge(args.opts or [])
         return print_reports(check_exp_data(exp, not args.no_decode))
 
-    return run_cli("check_data", body)
+    return run_command("check_data", body)
 
 
 if __name__ == "__main__":

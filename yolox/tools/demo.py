@@ -28,16 +28,16 @@ from loguru import logger
 from yolox.data.datasets.errors import DatasetError
 from yolox.data.datasets.image_io import read_image
 from yolox.inference.cli import (
-    UsageError,
     add_model_args,
     add_runtime_args,
     build_exp,
     parse_tsize,
     require_exported_file,
-    run_cli,
 )
 from yolox.inference.loading import resolve_checkpoint_path
 from yolox.inference.visualize import draw_detections
+from yolox.utils.cli_args import add_size_arg, parse_command_line
+from yolox.utils.errors import UserError, run_command
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 
@@ -59,12 +59,8 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--device", default="cpu", help="cpu, gpu/cuda, cuda:N or auto")
     parser.add_argument("--conf", default=0.3, type=float, help="score threshold (obj * class)")
     parser.add_argument("--nms", default=0.3, type=float, help="NMS IoU threshold")
-    parser.add_argument(
-        "--tsize",
-        default=None,
-        type=int,
-        nargs="+",
-        help="test size H [W] (default: the exp's, else the checkpoint's, else 640)",
+    add_size_arg(
+        parser, help="test size H [W] (default: the exp's, else the checkpoint's, else 640)"
     )
     add_runtime_args(parser)
     parser.add_argument(
@@ -78,10 +74,10 @@ def list_images(path: str) -> List[str]:
     if os.path.isdir(path):
         files = [str(p) for p in sorted(Path(path).rglob("*")) if p.suffix.lower() in IMAGE_EXTS]
         if not files:
-            raise UsageError(f"no images ({', '.join(sorted(IMAGE_EXTS))}) found in folder {path}")
+            raise UserError(f"no images ({', '.join(sorted(IMAGE_EXTS))}) found in folder {path}")
         return files
     if not os.path.isfile(path):
-        raise UsageError(f"--path {path} does not exist")
+        raise UserError(f"--path {path} does not exist")
     return [path]
 
 
@@ -121,7 +117,7 @@ def build_predictor(args: argparse.Namespace, exp: Optional[Any]):
 
 def run_images(predictor, paths: Sequence[str], save_folder: Optional[str]) -> List[str]:
     """Detect on every image; an unreadable one (truncated, corrupt) is skipped with a warning
-    naming it, and a UsageError (non-zero exit) follows when no image could be read at all."""
+    naming it, and a UserError (non-zero exit) follows when no image could be read at all."""
     written = []
     failed = []
     for path in paths:
@@ -145,7 +141,7 @@ def run_images(predictor, paths: Sequence[str], save_folder: Optional[str]) -> L
             written.append(out)
             logger.info(f"saved {out}")
     if failed and len(failed) == len(paths):
-        raise UsageError(f"none of the {len(paths)} images could be read (e.g. {failed[0]})")
+        raise UserError(f"none of the {len(paths)} images could be read (e.g. {failed[0]})")
     if failed:
         logger.warning(f"{len(failed)} of {len(paths)} images were unreadable and skipped")
     return written
@@ -155,7 +151,7 @@ def run_stream(predictor, source: Any, save_path: Optional[str], show: bool) -> 
     """Annotate a video file or camera frame by frame; write ``save_path`` (mp4v) if given."""
     capture = cv2.VideoCapture(source)
     if not capture.isOpened():
-        raise UsageError(f"cannot open video source {source!r}")
+        raise UserError(f"cannot open video source {source!r}")
     writer = None
     try:
         if save_path is not None:
@@ -211,11 +207,9 @@ def _experiment_name(args: argparse.Namespace, exp: Optional[Any], predictor: An
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = make_parser().parse_args(argv)
+    args = parse_command_line(make_parser(), argv)
 
     def body() -> int:
-        if args.trt:
-            raise UsageError("--trt is not supported; export to ONNX and use --backend onnxruntime")
         exp = build_exp(args)
         predictor = build_predictor(args, exp)
         save_folder = None
@@ -229,7 +223,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             run_images(predictor, list_images(args.path), save_folder)
         elif args.demo == "video":
             if not os.path.isfile(args.path):
-                raise UsageError(f"--path {args.path} does not exist")
+                raise UserError(f"--path {args.path} does not exist")
             save = os.path.join(save_folder, Path(args.path).stem + ".mp4") if save_folder else None
             run_stream(predictor, args.path, save, show=False)
         else:
@@ -237,7 +231,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             run_stream(predictor, args.camid, save, show=save is None)
         return 0
 
-    return run_cli("demo", body)
+    return run_command("demo", body)
 
 
 if __name__ == "__main__":

@@ -31,18 +31,23 @@ import torch
 from loguru import logger
 
 from yolox.inference.cli import (
-    UsageError,
     add_model_args,
     add_runtime_args,
     build_exp,
     parse_tsize,
     require_exported_file,
-    run_cli,
 )
 from yolox.inference.fast import optimize_for_inference
 from yolox.inference.loading import load_model, resolve_checkpoint_path
 from yolox.utils.checkpoint import InferenceSettings, load_checkpoint
+from yolox.utils.cli_args import (
+    add_local_rank_arg,
+    add_overrides_arg,
+    add_size_arg,
+    parse_command_line,
+)
 from yolox.utils.device import select_device
+from yolox.utils.errors import UserError, run_command
 from yolox.utils.metric import format_ap
 from yolox.utils.model_utils import fuse_model, get_model_info
 
@@ -62,7 +67,7 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dist-url", default=None, type=str, help="url for distributed init")
     parser.add_argument("--num_machines", default=1, type=int)
     parser.add_argument("--machine_rank", default=0, type=int)
-    parser.add_argument("--local_rank", default=0, type=int)
+    add_local_rank_arg(parser)
     parser.add_argument(
         "--device", default="auto", help="cpu, gpu/cuda or auto (CUDA when available)"
     )
@@ -72,7 +77,7 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--nms", default=None, type=float, help="NMS IoU threshold (default: exp.nmsthre)"
     )
-    parser.add_argument("--tsize", default=None, type=int, nargs="+", help="test size H [W]")
+    add_size_arg(parser, help="test size H [W]")
     parser.add_argument("--seed", default=None, type=int, help="random seed")
     add_runtime_args(parser, fuse_help="fuse conv and bn before evaluating")
     parser.add_argument(
@@ -99,9 +104,7 @@ def make_parser() -> argparse.ArgumentParser:
         help="COCO scoring library (default: the exp's coco_backend, auto = faster-coco-eval "
         "when installed, else pycocotools; both give the same numbers)",
     )
-    parser.add_argument(
-        "opts", default=None, nargs=argparse.REMAINDER, help="exp overrides: KEY VALUE ..."
-    )
+    add_overrides_arg(parser)
     return parser
 
 
@@ -114,7 +117,7 @@ def exp_from_checkpoint(ckpt_path: str, dataset_format: Optional[str] = None) ->
     checkpoint = load_checkpoint(ckpt_path)
     config = checkpoint.get("model_config")
     if config is None:
-        raise UsageError(
+        raise UserError(
             f"checkpoint {ckpt_path} carries no model_config: give its experiment with -f or -n"
         )
     exp = Exp()
@@ -137,23 +140,20 @@ def prepare_exp(args: argparse.Namespace) -> Any:
     exp = build_exp(args, [])
     if exp is None:
         if args.data_dir is None:
-            raise UsageError(
+            raise UserError(
                 "eval needs a dataset: give an experiment (-f EXP_FILE or -n NAME), or "
                 "--data-dir DIR (and --format coco|voc unless the checkpoint's is right); the "
                 "model and its test settings are rebuilt from the checkpoint"
             )
         if not args.ckpt:
-            raise UsageError("without -f/-n, give the checkpoint with -c")
+            raise UserError("without -f/-n, give the checkpoint with -c")
         exp = exp_from_checkpoint(args.ckpt, args.dataset_format)
         if args.experiment_name:
             exp.exp_name = args.experiment_name
     elif args.dataset_format is not None:
         exp.dataset_format = args.dataset_format
     if opts:
-        try:
-            exp.merge(opts)
-        except ValueError as exc:
-            raise UsageError(str(exc)) from exc
+        exp.merge(opts)
     if args.data_dir is not None:
         exp.data_dir = args.data_dir
     if args.workers is not None:
@@ -200,12 +200,12 @@ def _exported_model(exp: Any, args: argparse.Namespace) -> torch.nn.Module:
         logger.warning(f"--{', --'.join(ignored)} ignored: the exported graph is run as exported")
     model = ExportedModel(path, backend=args.backend)
     if model.num_classes != exp.num_classes:
-        raise UsageError(
+        raise UserError(
             f"{path} predicts {model.num_classes} classes but the exp has {exp.num_classes}"
         )
     size = tuple(int(s) for s in exp.test_size)
     if model.static_size is not None and tuple(model.static_size) != size:
-        raise UsageError(
+        raise UserError(
             f"{path} was exported for {model.static_size[0]}x{model.static_size[1]} input "
             f"but the exp evaluates at {size[0]}x{size[1]}: pass --tsize "
             f"{model.static_size[0]} {model.static_size[1]} or re-export with --dynamic"
@@ -265,19 +265,17 @@ def _worker(args: argparse.Namespace, num_processes: int) -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = make_parser().parse_args(argv)
+    args = parse_command_line(make_parser(), argv)
 
     def body() -> int:
-        if args.trt:
-            raise UsageError("--trt is not supported; evaluate the PyTorch checkpoint")
         if args.backend != "torch" and args.exp_file is None and args.name is None:
-            raise UsageError(f"--backend {args.backend} needs the dataset's experiment: -f or -n")
+            raise UserError(f"--backend {args.backend} needs the dataset's experiment: -f or -n")
         exp = prepare_exp(args)
         num_processes = args.devices if args.devices is not None else 1
         if num_processes < 1:
-            raise UsageError(f"-d/--devices must be >= 1, got {num_processes}")
+            raise UserError(f"-d/--devices must be >= 1, got {num_processes}")
         if args.backend != "torch" and num_processes * args.num_machines > 1:
-            raise UsageError(f"--backend {args.backend} evaluates in one process; drop -d")
+            raise UserError(f"--backend {args.backend} evaluates in one process; drop -d")
         if num_processes * args.num_machines > 1:
             from yolox.core.launch import launch
 
@@ -295,7 +293,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             evaluate(exp, args, 1)
         return 0
 
-    return run_cli("eval", body)
+    return run_command("eval", body)
 
 
 if __name__ == "__main__":

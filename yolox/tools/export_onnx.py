@@ -19,8 +19,9 @@ from __future__ import annotations
 import argparse
 from typing import Optional, Sequence
 
-from yolox.inference.cli import add_export_args, load_for_export, run_cli
+from yolox.inference.cli import add_export_args, load_for_export
 from yolox.inference.loading import class_names_for
+from yolox.utils.errors import run_command
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -67,7 +68,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"saved {result['path']} (opset {result['opset']})")
         return 0
 
-    return run_cli("export_onnx", body)
+    return run_command("export_onnx", body)
 
 
 if __name__ == "__main__":

@@ -29,8 +29,10 @@ from typing import Optional, Sequence
 
 from loguru import logger
 
-from yolox.inference.cli import UsageError, add_export_args, load_for_export, run_cli
+from yolox.inference.cli import add_export_args, load_for_export
 from yolox.inference.loading import class_names_for
+from yolox.utils.cli_args import parse_command_line
+from yolox.utils.errors import UserError, run_command
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -75,7 +77,7 @@ def _move_ir(source: str, target: str) -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = make_parser().parse_args(argv)
+    args = parse_command_line(make_parser(), argv)
 
     def body() -> int:
         from yolox.inference.openvino_export import (
@@ -85,13 +87,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         )
 
         if not args.output_name.endswith(".xml"):
-            raise UsageError(f"--output-name must end in .xml, got {args.output_name}")
+            raise UserError(f"--output-name must end in .xml, got {args.output_name}")
         if args.int8 and args.exp_file is None and args.name is None:
-            raise UsageError(
+            raise UserError(
                 "--int8 needs the experiment (-f or -n): it calibrates on its training set"
             )
         if args.int8 and args.calib_images < 1:
-            raise UsageError(f"--calib-images must be >= 1, got {args.calib_images}")
+            raise UserError(f"--calib-images must be >= 1, got {args.calib_images}")
         exp, loaded, tsize = load_for_export(args)
         ov_model = export_openvino(
             loaded.model,
@@ -118,7 +120,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"AP on the validation set of {exp.exp_name} at {tsize[0]}x{tsize[1]}:")
             print(comparison.table())
             if comparison.drop > args.max_ap_drop:
-                raise UsageError(
+                raise UserError(
                     f"int8 loses {comparison.drop:.2f} AP50:95 points (fp32 {comparison.fp32[0]:.2f}, "
                     f"int8 {comparison.int8[0]:.2f}), more than --max-ap-drop {args.max_ap_drop}: "
                     f"{target} not written; try --keep-head-fp32, more --calib-images, or a "
@@ -128,7 +130,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         print(f"saved {target}")
         return 0
 
-    return run_cli("export_openvino", body)
+    return run_command("export_openvino", body)
 
 
 if __name__ == "__main__":

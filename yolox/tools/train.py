@@ -14,29 +14,21 @@ from datetime import timedelta
 from typing import Sequence
 
 from yolox.core.train_args import make_train_parser as make_parser
+from yolox.utils.cli_args import parse_command_line
+from yolox.utils.errors import UserError, run_command, run_worker
 
 __all__ = ["make_parser", "main", "train_worker"]
 
 
 def load_exp(args: argparse.Namespace):
-    """The experiment of ``-f``/``-n`` with ``opts`` merged; user mistakes -> UserInputError."""
-    from yolox.core.errors import UserInputError
-    from yolox.exp import ExpError, get_exp
+    """The experiment of ``-f``/``-n`` with ``opts`` merged and checked (UserError if wrong)."""
+    from yolox.exp import get_exp
 
     if args.exp_file is None and args.name is None:
-        raise UserInputError("give an experiment file (-f FILE) or a model name (-n yolox-s)")
-    if args.exp_file is not None and not os.path.isfile(args.exp_file):
-        raise UserInputError(f"experiment file not found: {args.exp_file}")
-    try:
-        exp = get_exp(args.exp_file, args.name)
-        exp.merge(args.opts or [])
-    except (ExpError, ValueError) as exc:
-        raise UserInputError(str(exc)) from exc
-    if hasattr(exp, "check"):
-        try:
-            exp.check()
-        except ValueError as exc:
-            raise UserInputError(str(exc)) from exc
+        raise UserError("give an experiment file (-f FILE) or a model name (-n yolox-s)")
+    exp = get_exp(args.exp_file, args.name)
+    exp.merge(args.opts or [])
+    exp.check()
     return exp
 
 
@@ -44,33 +36,41 @@ def check_args(args: argparse.Namespace, exp) -> None:
     """Cheap checks in the parent process, before any worker starts."""
     import importlib.util
 
-    from yolox.core.errors import UserInputError
-
-    if args.batch_size <= 0:
-        raise UserInputError(f"--batch-size must be positive, got {args.batch_size}")
+    if args.start_epoch is not None:
+        if not args.resume:
+            raise UserError(
+                f"-e/--start_epoch {args.start_epoch} only applies with --resume "
+                "(it restarts a resumed run at that epoch)"
+            )
+        if args.start_epoch > exp.max_epoch:
+            raise UserError(
+                f"-e/--start_epoch {args.start_epoch} is past max_epoch {exp.max_epoch}"
+            )
     world = int(os.environ.get("WORLD_SIZE", 0)) or (args.devices or 1) * args.num_machines
     if args.batch_size % world:
-        raise UserInputError(
-            f"--batch-size {args.batch_size} is not divisible by the {world} processes"
-        )
+        raise UserError(f"--batch-size {args.batch_size} is not divisible by the {world} processes")
     if args.ckpt is not None and not os.path.isfile(args.ckpt):
-        raise UserInputError(
+        raise UserError(
             f"checkpoint not found: {args.ckpt} (for the official weights give a model name, "
             "e.g. -c yolox-s)"
         )
     if args.resume and args.ckpt is None:
         latest = os.path.join(exp.output_dir, args.experiment_name, "latest_ckpt.pth")
         if not os.path.isfile(latest):
-            raise UserInputError(f"--resume without -c needs {latest}, which does not exist")
+            raise UserError(f"--resume without -c needs {latest}, which does not exist")
     kind = (args.logger or "tensorboard").lower()
     if kind not in ("tensorboard", "wandb", "mlflow"):
-        raise UserInputError(f"--logger must be tensorboard, wandb or mlflow, got {args.logger!r}")
+        raise UserError(f"--logger must be tensorboard, wandb or mlflow, got {args.logger!r}")
     if importlib.util.find_spec(kind) is None:
-        raise UserInputError(f"--logger {kind} needs the '{kind}' package: pip install {kind}")
+        raise UserError(f"--logger {kind} needs the '{kind}' package: pip install {kind}")
 
 
 def train_worker(args: argparse.Namespace) -> None:
     """Body of every training process: rebuild the exp (nothing to pickle) and train."""
+    run_worker("train", lambda: _train(args))
+
+
+def _train(args: argparse.Namespace) -> None:
     from yolox.core.trainer import Trainer
 
     exp = load_exp(args)
@@ -81,11 +81,9 @@ def train_worker(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = make_parser().parse_args(argv)
-    from yolox.core.exit_codes import run_with_exit_codes
+    args = parse_command_line(make_parser(), argv)
     from yolox.core.launch import default_num_devices, launch
     from yolox.core.output_folder import derived_experiment_name
-    from yolox.exp import ExpError
     from yolox.inference.pretrained import resolve_pretrained
     from yolox.utils.setup_env import configure_module, configure_nccl, configure_omp
 
@@ -111,8 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             timeout=timedelta(seconds=args.dist_timeout),
         )
 
-    # ExpError: e.g. an exp whose get_model() drops the attention it asks for (model_check)
-    return run_with_exit_codes(body, "training", user_errors=(ExpError,))
+    return run_command("train", body)
 
 
 if __name__ == "__main__":

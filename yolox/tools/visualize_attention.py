@@ -21,10 +21,12 @@ import numpy as np
 import torch
 
 from yolox.inference.attention_maps import AttentionMap, attention_modules, capture_attention_maps
-from yolox.inference.cli import UsageError, add_model_args, build_exp, parse_tsize, run_cli
+from yolox.inference.cli import add_model_args, build_exp, parse_tsize
 from yolox.inference.loading import load_model, resolve_checkpoint_path
 from yolox.inference.predictor import letterbox
+from yolox.utils.cli_args import add_overrides_arg, add_size_arg, parse_command_line
 from yolox.utils.device import model_device
+from yolox.utils.errors import UserError, run_command
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -36,18 +38,10 @@ def make_parser() -> argparse.ArgumentParser:
     add_model_args(parser, "checkpoint of a model with attention")
     parser.add_argument("--path", required=True, help="input image")
     parser.add_argument("--output-dir", required=True, help="folder for the PNG files")
-    parser.add_argument(
-        "--tsize",
-        default=None,
-        type=int,
-        nargs="+",
-        help="input size H [W] (default: exp's, else 640)",
-    )
+    add_size_arg(parser, help="input size H [W] (default: exp's, else 640)")
     parser.add_argument("--device", default="cpu", help="cpu, gpu/cuda or auto")
     parser.add_argument("--alpha", type=float, default=0.5, help="heat map opacity")
-    parser.add_argument(
-        "opts", default=None, nargs=argparse.REMAINDER, help="exp overrides: KEY VALUE ..."
-    )
+    add_overrides_arg(parser)
     return parser
 
 
@@ -113,16 +107,16 @@ def save_maps(
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = make_parser().parse_args(argv)
+    args = parse_command_line(make_parser(), argv)
 
     def body() -> int:
         exp = build_exp(args, args.opts or [])
         loaded = load_model(resolve_checkpoint_path(args.ckpt, exp), exp=exp, device=args.device)
         if not attention_modules(loaded.model):
-            raise UsageError(f"the model of {args.ckpt} has no attention modules to visualise")
+            raise UserError(f"the model of {args.ckpt} has no attention modules to visualise")
         image = cv2.imread(args.path)
         if image is None:
-            raise UsageError(f"cannot read image {args.path}")
+            raise UserError(f"cannot read image {args.path}")
         tsize = parse_tsize(args.tsize) or (tuple(exp.test_size) if exp is not None else (640, 640))
         chw, ratio = letterbox(image, tsize)
         device = model_device(loaded.model)
@@ -131,7 +125,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f"saved {path}")
         return 0
 
-    return run_cli("visualize_attention", body)
+    return run_command("visualize_attention", body)
 
 
 if __name__ == "__main__":

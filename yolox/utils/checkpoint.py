@@ -35,6 +35,8 @@ from typing import Any, Dict, Iterator, List, Mapping, Optional, Tuple, Union
 import torch
 from torch import nn
 
+from .errors import UserError
+
 __all__ = [
     "CKPT_FORMAT",
     "CheckpointError",
@@ -63,7 +65,7 @@ _TEMP_FILE = re.compile(r"^\..+_ckpt\.pth\.[A-Za-z0-9_]+\.tmp$")
 _HISTORY_FILE = re.compile(r"^epoch_(\d+)_ckpt\.pth$")
 
 
-class CheckpointError(RuntimeError):
+class CheckpointError(UserError):
     """A checkpoint file is missing, unreadable, or does not hold model weights."""
 
 

@@ -7,6 +7,8 @@ from typing import Optional, Union
 import torch
 from torch import nn
 
+from .errors import UserError
+
 __all__ = ["select_device", "device_type", "model_device", "synchronize_device"]
 
 
@@ -24,7 +26,7 @@ def select_device(name: Optional[Union[str, torch.device]] = None) -> torch.devi
         choice = "cuda"
     device = torch.device(choice)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(
+        raise UserError(
             f"device {name!r} requested but CUDA is not available on this machine; use --device cpu"
         )
     return device

@@ -21,7 +21,6 @@ __all__ = [
     "get_world_size",
     "get_rank",
     "get_local_rank",
-    "get_local_size",
     "is_main_process",
     "synchronize",
     "all_gather_object",
@@ -54,13 +53,6 @@ def get_local_rank() -> int:
     if not is_dist_avail_and_initialized():
         return 0
     return int(os.environ.get("LOCAL_RANK", get_rank()))
-
-
-def get_local_size() -> int:
-    """Processes on this machine, from the launcher's LOCAL_WORLD_SIZE (world size otherwise)."""
-    if not is_dist_avail_and_initialized():
-        return 1
-    return int(os.environ.get("LOCAL_WORLD_SIZE", get_world_size()))
 
 
 def is_main_process() -> bool:

@@ -1,77 +1,95 @@
-"""loguru set-up: console + file in the output directory, only on the main process."""
+"""loguru sinks: the command line's console sink, and the file sinks of runs and studies.
+
+Library code only adds and removes the sinks it created (by handler id); which console sink a
+process has is chosen once, by the command-line entry point (:func:`console_logging`).
+"""
 
 from __future__ import annotations
 
-import inspect
 import os
 import sys
+from contextlib import contextmanager
+from typing import Iterator, Optional
 
 from loguru import logger
 
-__all__ = ["setup_logger", "StreamToLoguru", "redirect_sys_output", "LOG_FORMAT"]
+__all__ = ["setup_logger", "remove_sink", "console_logging", "console_active", "LOG_FORMAT"]
 
 LOG_FORMAT = (
     "<green>{time:YYYY-MM-DD HH:mm:ss}</green> | <level>{level: <8}</level> | "
     "<cyan>{name}</cyan>:<cyan>{line}</cyan> - <level>{message}</level>"
 )
 
-
-class StreamToLoguru:
-    """File-like object that forwards writes (e.g. ``print``) to loguru."""
-
-    def __init__(
-        self, level: str = "INFO", caller_names: tuple[str, ...] = ("apex", "pycocotools")
-    ):
-        self.level = level
-        self.caller_names = caller_names
-        self.linebuf = ""
-
-    def _from_watched_module(self) -> bool:
-        frame = inspect.currentframe()
-        while frame is not None:
-            module = frame.f_globals.get("__name__", "")
-            if module.split(".")[0] in self.caller_names:
-                return True
-            frame = frame.f_back
-        return False
-
-    def write(self, buf: str) -> None:
-        if self._from_watched_module():
-            for line in buf.rstrip().splitlines():
-                logger.opt(depth=2).log(self.level, line.rstrip())
-        else:
-            sys.__stdout__.write(buf)
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return False
-
-
-def redirect_sys_output(level: str = "INFO") -> None:
-    """Send prints of watched libraries (pycocotools summaries) into the log file too."""
-    stream = StreamToLoguru(level)
-    sys.stdout = stream  # type: ignore[assignment]
-    sys.stderr = stream  # type: ignore[assignment]
+# loguru's own stderr sink (DEBUG, variable dumps in tracebacks) has id 0 at import; when the
+# command line swaps it for its console sink and later puts it back, the new id is kept here.
+_library_default_sink = [0]
+_console_sinks: list = []  # the console sink of the command running in this process, if any
 
 
 def setup_logger(
     save_dir: str, distributed_rank: int = 0, filename: str = "log.txt", mode: str = "a"
-) -> str:
-    """Configure loguru: rank 0 logs INFO to stderr and to ``save_dir/filename``.
+) -> Optional[int]:
+    """Add a file sink ``save_dir/filename`` (INFO) on the main process; returns its handler id.
 
-    Other ranks only print warnings and errors to stderr so a crash on any rank is visible.
-    ``mode="o"`` truncates an existing log file. Returns the log file path.
+    Other ranks get no file sink (None). ``mode="o"`` truncates an existing log file. The
+    caller removes the sink with :func:`remove_sink` when its run ends; no other sink is touched.
     """
+    if distributed_rank != 0:
+        return None
     save_file = os.path.join(save_dir, filename)
-    logger.remove()
-    if mode == "o" and os.path.exists(save_file) and distributed_rank == 0:
+    os.makedirs(save_dir, exist_ok=True)
+    if mode == "o" and os.path.exists(save_file):
         os.remove(save_file)
-    if distributed_rank == 0:
-        logger.add(sys.stderr, format=LOG_FORMAT, level="INFO", enqueue=False)
-        os.makedirs(save_dir, exist_ok=True)
-        logger.add(save_file, format=LOG_FORMAT, level="INFO")
-    else:
-        logger.add(sys.stderr, format=f"[rank {distributed_rank}] " + LOG_FORMAT, level="WARNING")
-    return save_file
+    return logger.add(save_file, format=LOG_FORMAT, level="INFO", diagnose=False)
+
+
+def remove_sink(handler_id: Optional[int]) -> None:
+    """Remove a sink this code added (None, or one already removed, is a no-op)."""
+    if handler_id is None:
+        return
+    try:
+        logger.remove(handler_id)
+    except ValueError:
+        pass
+
+
+def console_active() -> bool:
+    """Whether a command's console sink is set up in this process (see console_logging)."""
+    return bool(_console_sinks)
+
+
+@contextmanager
+def console_logging(rank: Optional[int] = None, level: str = "INFO") -> Iterator[int]:
+    """The command line's console sink while a command runs: INFO on rank 0, warnings only on
+    other ranks (prefixed ``[rank N]``), tracebacks without variable dumps.
+
+    Replaces loguru's default stderr sink for the duration and puts it back afterwards, so a
+    command called from Python leaves the caller's logging as it found it. Nested use (a
+    worker body run in the launching process) keeps the outer sink.
+    """
+    if _console_sinks:
+        yield _console_sinks[-1]
+        return
+    if rank is None:
+        rank = int(os.environ.get("RANK", "0") or 0)
+    try:
+        logger.remove(_library_default_sink[0])
+        removed_default = True
+    except ValueError:
+        removed_default = False
+    fmt = LOG_FORMAT if rank == 0 else f"[rank {rank}] " + LOG_FORMAT
+    handler = logger.add(
+        sys.stderr,
+        format=fmt,
+        level=level if rank == 0 else "WARNING",
+        diagnose=False,
+        filter=lambda record: not record["extra"].get("file_only", False),
+    )
+    _console_sinks.append(handler)
+    try:
+        yield handler
+    finally:
+        _console_sinks.pop()
+        remove_sink(handler)
+        if removed_default:
+            _library_default_sink[0] = logger.add(sys.stderr)

@@ -8,8 +8,6 @@ from typing import Dict, Sequence, Union
 import torch
 from torch import nn
 
-from .flops import count_flops
-
 __all__ = [
     "fuse_conv_and_bn",
     "fuse_model",
@@ -94,6 +92,8 @@ def profile_model(model: nn.Module, tsize: Union[int, Sequence[int]]) -> Dict[st
     The count runs on a copy of the model on the ``meta`` device (shapes only, no arithmetic),
     falling back to a real CPU forward for ops that meta tensors cannot run.
     """
+    from .flops import count_flops  # torch.utils.flop_counter: torch >= 2.1, only needed here
+
     height, width = _as_hw(tsize)
     attention_names = attention_module_names(model)
     modules = dict(model.named_modules())

@@ -7,10 +7,12 @@ from typing import Iterable, List
 
 from loguru import logger
 
+from yolox.utils.errors import UserError
+
 __all__ = ["DatasetError", "Problem", "report_problems"]
 
 
-class DatasetError(ValueError):
+class DatasetError(UserError):
     """A dataset file is missing, unreadable or malformed; the message names the file."""
 
 

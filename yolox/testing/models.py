@@ -1,4 +1,4 @@
-"""Shared helpers for the inference/tool tests: tiny models, checkpoints, images and exps."""
+"""Tiny models, checkpoints, images and exp files for the inference and tool tests and benchmarks."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from typing import Any, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
-import pytest
 import torch
 
 from yolox.models.build import ModelConfig, build_model, zoo_config
@@ -127,16 +126,6 @@ def write_exp(path: Path, body: str = "", base: str = "yolox-nano") -> Path:
         f"{lines}\n"
     )
     return path
-
-
-@pytest.fixture(autouse=True)
-def single_thread():
-    """One intra-op thread while a test runs: on a shared, loaded 2-core machine two spinning
-    OpenMP threads make these small models several times slower (tests/conftest.py asks for 2)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 def assert_same_detections(
