@@ -35,3 +35,22 @@ def shared_fixtures() -> Path:
     if path is None or not path.is_dir():
         pytest.skip("official fixtures not available: set YOLOX_TEST_FIXTURES=../shared/fixtures")
     return path
+
+
+# Test folders of small-model inference and tool runs: one intra-op thread there, because two
+# spinning OpenMP threads on a shared, loaded 2-core machine make these models several times
+# slower. Results must not depend on it (other folders run with the default).
+ONE_THREAD_FOLDERS = ("inference", "tools")
+
+
+@pytest.fixture(autouse=True)
+def single_thread(request):
+    if request.path.parent.name not in ONE_THREAD_FOLDERS:
+        yield
+        return
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)

@@ -112,8 +112,7 @@ def build_exp(config: StudyConfig, key: RunKey) -> Any:
     exp.seed = key.seed
     exp.output_dir = str(config.runs_dir)
     exp.exp_name = key.name
-    if hasattr(exp, "check"):
-        exp.check()
+    exp.check()
     return exp
 
 

@@ -79,6 +79,10 @@ class BaseExp(metaclass=ABCMeta):
             "eval_interval": integer(1),
         }
 
+    def check(self) -> None:
+        """Fail before any work starts on values a run cannot use (subclasses add more)."""
+        self.validate()
+
     def validate(self) -> None:
         """Every field against :meth:`field_rules`; one UserError listing all problems."""
         rules = self.field_rules()

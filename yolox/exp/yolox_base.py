@@ -497,7 +497,7 @@ class Exp(BaseExp):
     # ------------------------------------------------------------------ consistency
     def check(self) -> None:
         """Fail early, with the field names, on bad values and settings that cannot work together."""
-        self.validate()
+        super().check()
         problems = []
         if self.class_names is not None and len(self.class_names) != self.num_classes:
             problems.append(

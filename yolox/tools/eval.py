@@ -47,7 +47,7 @@ from yolox.utils.cli_args import (
     parse_command_line,
 )
 from yolox.utils.device import select_device
-from yolox.utils.errors import UserError, run_command
+from yolox.utils.errors import UserError, run_command, run_worker
 from yolox.utils.metric import format_ap
 from yolox.utils.model_utils import fuse_model, get_model_info
 
@@ -261,7 +261,7 @@ def evaluate(exp: Any, args: argparse.Namespace, num_processes: int) -> dict:
 
 def _worker(args: argparse.Namespace, num_processes: int) -> None:
     """One process of a multi-device run: rebuilds the exp itself (exp objects do not pickle)."""
-    evaluate(prepare_exp(args), args, num_processes)
+    run_worker("eval", lambda: evaluate(prepare_exp(args), args, num_processes))
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
