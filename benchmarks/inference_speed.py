@@ -42,7 +42,7 @@ from yolox.inference.fast import (
     optimize_for_inference,
     to_channels_last,
 )
-from yolox.testing.models import perturb_
+from yolox.testing.fixtures import perturb_
 from yolox.utils.model_utils import fuse_model, profile_model
 from yolox.utils.timing import latency_against_baseline
 

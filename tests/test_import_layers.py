@@ -57,3 +57,17 @@ def test_imports_only_go_down():
             if FLOORS[target] >= FLOORS[own]:
                 violations.append(f"{rel} imports yolox.{target}")
     assert not violations, "\n".join(sorted(violations))
+
+
+def test_flop_counter_is_imported_only_when_counting():
+    """torch.utils.flop_counter needs torch >= 2.1; importing the library must not need it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, yolox.utils, yolox.models, yolox.exp, yolox.core, yolox.tools.train; "
+        "print('torch.utils.flop_counter' in sys.modules)"
+    )
+    env = {"PYTHONPATH": str(PACKAGE.parent), "PATH": ""}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.stdout.strip() == "False", out.stderr

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from yolox.inference.decode import decode_outputs, make_grids
-from yolox.testing.models import (
+from yolox.testing.fixtures import (
     make_model,
 )
 

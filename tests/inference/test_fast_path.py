@@ -12,7 +12,7 @@ import torch
 from yolox.inference import Predictor
 from yolox.inference.fast import chain_spp_pools, chained_pool_kernels, optimize_for_inference
 from yolox.models.network_blocks import SPPBottleneck
-from yolox.testing.models import (
+from yolox.testing.fixtures import (
     assert_same_detections,
     make_model,
     save_model_checkpoint,

@@ -9,7 +9,7 @@ import torch
 
 from yolox.exp import get_exp
 from yolox.inference.loading import ModelMismatchError, compare_model_configs, load_model
-from yolox.testing.models import (
+from yolox.testing.fixtures import (
     CLASS_NAMES,
     make_model,
     nano_config,

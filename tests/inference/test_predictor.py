@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from yolox.inference import Detections, Predictor, draw_detections, letterbox
-from yolox.testing.models import (
+from yolox.testing.fixtures import (
     CLASS_NAMES,
     assert_same_detections,
     make_model,

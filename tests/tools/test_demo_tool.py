@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from yolox.testing.models import (  # noqa: E402
+from yolox.testing.fixtures import (  # noqa: E402
     make_model,
     save_model_checkpoint,
     write_exp,

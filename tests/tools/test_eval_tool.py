@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from loguru import logger
 
-from yolox.testing.models import (  # noqa: E402
+from yolox.testing.fixtures import (  # noqa: E402
     CLASS_NAMES,
     make_model,
     save_model_checkpoint,

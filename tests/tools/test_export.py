@@ -18,7 +18,7 @@ import torch
 
 from yolox.inference.export import export_onnx, export_torchscript  # noqa: E402
 from yolox.models import available_attention  # noqa: E402
-from yolox.testing.models import (  # noqa: E402
+from yolox.testing.fixtures import (  # noqa: E402
     CLASS_NAMES,
     assert_same_detections,
     make_model,

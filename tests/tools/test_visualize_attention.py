@@ -6,7 +6,7 @@ import cv2
 import pytest
 import torch
 
-from yolox.testing.models import (  # noqa: E402
+from yolox.testing.fixtures import (  # noqa: E402
     make_model,
     save_model_checkpoint,
     write_image,

@@ -205,10 +205,12 @@ def run(args: argparse.Namespace, before_train=None, after_run=None) -> Dict[str
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = make_parser()
     args = parse_command_line(parser, argv)
+
+    def body() -> None:
+        run(args)
+
     return run_command(
-        "ablate",
-        lambda: run(args),
-        interrupted_hint=" (run again with the same arguments to resume)",
+        "ablate", body, interrupted_hint=" (run again with the same arguments to resume)"
     )
 
 
