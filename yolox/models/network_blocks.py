@@ -11,6 +11,8 @@ from typing import Sequence
 import torch
 from torch import nn
 
+from yolox.utils.errors import UserError
+
 __all__ = [
     "get_activation",
     "BaseConv",
@@ -39,7 +41,7 @@ def get_activation(name: str = "silu") -> nn.Module:
     try:
         return _ACTIVATIONS[name]()
     except KeyError:
-        raise ValueError(
+        raise UserError(
             f"unknown activation {name!r}; choose one of {sorted(_ACTIVATIONS)}"
         ) from None
 

@@ -11,6 +11,8 @@ from bisect import bisect_right
 from functools import partial
 from typing import Callable, Sequence
 
+from .errors import UserError
+
 __all__ = [
     "LRScheduler",
     "cos_lr",
@@ -165,4 +167,7 @@ class LRScheduler:
         if self.name == "multistep":
             milestones = [int(self.iters_per_epoch * m) for m in self.milestones]
             return partial(multistep_lr, lr, milestones, getattr(self, "gamma", 0.1))
-        raise ValueError(f"Unknown lr scheduler {self.name!r}")
+        raise UserError(
+            f"unknown lr scheduler {self.name!r}; choose one of "
+            "yoloxwarmcos, yoloxsemiwarmcos, warmcos, cos, multistep"
+        )
