@@ -1,10 +1,12 @@
-"""Command-line plumbing shared by the eval/demo/export/visualise tools: model flags and errors."""
+"""Command-line plumbing shared by the eval/demo/export/visualise tools: model, size and exp flags."""
 
 from __future__ import annotations
 
 import argparse
 import os
 from typing import Any, Optional, Sequence, Tuple
+
+from loguru import logger
 
 from yolox.exp import get_exp
 from yolox.utils.cli_args import add_overrides_arg, add_size_arg
