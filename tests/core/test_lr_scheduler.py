@@ -76,5 +76,5 @@ def test_semi_schedule_matches_plain_one_when_epochs_have_equal_length():
 
 
 def test_unknown_scheduler():
-    with pytest.raises(ValueError, match="Unknown"):
+    with pytest.raises(ValueError, match="unknown lr scheduler .nope.; choose one of"):
         LRScheduler("nope", LR, IPE, EPOCHS)

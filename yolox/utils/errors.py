@@ -64,7 +64,7 @@ def _print_error(prog: str, message: str) -> None:
     lines = str(message).strip().splitlines() or [""]
     print(f"{prog}: error: {lines[0]}", file=sys.stderr)
     for line in lines[1:]:
-        print(f"  {line.strip()}", file=sys.stderr)
+        print(f"  {line.rstrip()}", file=sys.stderr)
 
 
 def run_command(prog: str, body: Callable[[], Optional[int]], interrupted_hint: str = "") -> int:
