@@ -10,8 +10,9 @@ import torch
 from toy_exp import Exp
 
 import yolox.utils.checkpoint as ckpt_module
-from yolox.core.errors import EXIT_DIVERGED, TrainingDiverged, UserInputError
+from yolox.core.errors import EXIT_DIVERGED, TrainingDiverged
 from yolox.core.trainer import Trainer
+from yolox.utils.errors import UserError
 
 
 class Interrupted(Exception):
@@ -329,7 +330,7 @@ def test_finetuning_from_a_checkpoint_of_another_size_warns_and_strict_fails(tmp
     Trainer(make_exp(tmp_path), make_args("ft", ckpt=str(other), max_epoch=1)).before_train()
     log = (tmp_path / "ft" / "train_log.txt").read_text()
     assert "WARNING" in log and "fits this model badly" in log and "--strict" in log
-    with pytest.raises(UserInputError, match="(?s)--strict.*shape mismatch"):
+    with pytest.raises(UserError, match="(?s)--strict.*shape mismatch"):
         Trainer(make_exp(tmp_path), make_args("ft2", ckpt=str(other), strict=True)).before_train()
 
 
@@ -348,7 +349,7 @@ def test_a_run_of_another_model_never_writes_into_a_folder(tmp_path):
     best = tmp_path / "run" / "best_ckpt.pth"
     before = best.read_bytes()
     other = make_exp(tmp_path, max_epoch=1, num_classes=2, class_names=("a", "b"))
-    with pytest.raises(UserInputError, match="another model .*num_classes.*-expn"):
+    with pytest.raises(UserError, match="another model .*num_classes.*-expn"):
         Trainer(other, make_args("run"))
     assert best.read_bytes() == before
     # the same model may run there again (official behaviour), and resume
