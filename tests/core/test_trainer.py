@@ -315,10 +315,17 @@ def test_stale_temp_files_of_this_run_are_removed_at_start(tmp_path):
     ]
     for path in unrelated:
         path.write_text("keep me")
-    Trainer(make_exp(tmp_path), make_args("run"))
+    from loguru import logger
+
+    seen = []
+    sink = logger.add(lambda message: seen.append(str(message)), format="{message}")
+    try:
+        Trainer(make_exp(tmp_path), make_args("run"))
+    finally:
+        logger.remove(sink)
     assert not stale.exists()
     assert all(path.read_text() == "keep me" for path in unrelated)
-    assert "Removed" in (out / "train_log.txt").read_text()
+    assert any("Removed" in line and stale.name in line for line in seen)
 
 
 def test_finetuning_from_a_checkpoint_of_another_size_warns_and_strict_fails(tmp_path):
@@ -327,8 +334,15 @@ def test_finetuning_from_a_checkpoint_of_another_size_warns_and_strict_fails(tmp
     torch.save(
         {"model": {k: torch.zeros(*v.shape, 2) for k, v in model.state_dict().items()}}, other
     )
-    Trainer(make_exp(tmp_path), make_args("ft", ckpt=str(other), max_epoch=1)).before_train()
-    log = (tmp_path / "ft" / "train_log.txt").read_text()
+    from loguru import logger
+
+    seen = []
+    sink = logger.add(lambda m: seen.append(str(m)), format="{level} {message}")
+    try:
+        Trainer(make_exp(tmp_path), make_args("ft", ckpt=str(other), max_epoch=1)).before_train()
+    finally:
+        logger.remove(sink)
+    log = "".join(seen)
     assert "WARNING" in log and "fits this model badly" in log and "--strict" in log
     with pytest.raises(UserError, match="(?s)--strict.*shape mismatch"):
         Trainer(make_exp(tmp_path), make_args("ft2", ckpt=str(other), strict=True)).before_train()
