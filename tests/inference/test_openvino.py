@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import torch
 
-from yolox.testing.models import (
+from yolox.testing.fixtures import (
     CLASS_NAMES,
     make_model,
     nano_config,
