@@ -25,9 +25,6 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
 from yolox.exp import get_exp  # noqa: E402
 from yolox.inference.loading import class_names_for, load_model  # noqa: E402
 from yolox.inference.openvino_export import (  # noqa: E402

@@ -3,7 +3,7 @@
 Builds a synthetic split (default 5,000 images x 20 classes, 250,000 detections: jittered
 ground-truth boxes, duplicates and random false positives, 10% difficult boxes), times
 ``voc_evaluate`` (median of --repeats runs after one warm-up) and the plain devkit-style
-reference from tests/evaluators/voc_reference.py. The reference is run on the first
+reference from yolox/testing/voc_reference.py. The reference is run on the first
 --ref-images images only and extrapolated linearly in the number of detections (its cost is one
 Python iteration per detection and ground-truth box per threshold); both are also compared on
 that subset to check they agree.

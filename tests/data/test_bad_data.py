@@ -6,9 +6,9 @@ import json
 
 import numpy as np
 import pytest
-from data_test_helpers import jpeg_bytes, png_bytes, solid_image, voc_xml
 
 from yolox.data import COCODataset, DatasetError, VOCDetection
+from yolox.testing.data_files import jpeg_bytes, png_bytes, solid_image, voc_xml
 
 CLASSES = ("a", "b")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from data_test_helpers import jpeg_bytes, solid_image, voc_xml
 
 from yolox.data import VOCDetection
+from yolox.testing.data_files import jpeg_bytes, solid_image, voc_xml
 
 
 @pytest.fixture

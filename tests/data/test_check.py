@@ -6,10 +6,9 @@ import json
 import subprocess
 import sys
 
-from data_test_helpers import jpeg_bytes, png_bytes, solid_image, voc_xml
-
 from yolox.data import VOCDetection
 from yolox.data.check import check_dataset, main
+from yolox.testing.data_files import jpeg_bytes, png_bytes, solid_image, voc_xml
 
 
 def _messy_voc(make_voc):

@@ -11,14 +11,6 @@ import shutil
 
 import numpy as np
 import pytest
-from data_test_helpers import (
-    NAMES,
-    bad_entries,
-    jpeg_bytes,
-    solid_image,
-    write_voc_flat,
-    write_yolo,
-)
 
 from yolox.data import DatasetError, TrainTransform, ValTransform, VOCDetection
 from yolox.data.check import main as check_main
@@ -26,6 +18,14 @@ from yolox.data.datasets.folder_layout import in_holdout
 from yolox.data.datasets.xml_folder import VOCFlatDetection
 from yolox.data.datasets.yolo_txt import YOLODetection, label_path, read_yolo_names
 from yolox.exp import Exp
+from yolox.testing.data_files import (
+    NAMES,
+    bad_entries,
+    jpeg_bytes,
+    solid_image,
+    write_voc_flat,
+    write_yolo,
+)
 
 
 def _by_stem(dataset):

@@ -5,11 +5,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from data_test_helpers import jpeg_bytes, png_bytes
 from PIL import Image
 
 from yolox.data.datasets.errors import DatasetError
 from yolox.data.datasets.image_io import image_size_from_header, is_truncated_jpeg, read_image
+from yolox.testing.data_files import jpeg_bytes, png_bytes
 
 
 def test_png_data_named_jpg(tmp_path):

@@ -6,7 +6,6 @@ import itertools
 
 import numpy as np
 import torch
-from data_test_helpers import jpeg_bytes, solid_image, voc_xml
 
 from yolox.data import (
     DataLoader,
@@ -19,6 +18,7 @@ from yolox.data import (
     get_yolox_datadir,
     worker_init_reset_seed,
 )
+from yolox.testing.data_files import jpeg_bytes, solid_image, voc_xml
 
 
 def test_infinite_sampler_is_endless_and_sharded():

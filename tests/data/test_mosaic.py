@@ -6,10 +6,10 @@ import random
 
 import numpy as np
 import pytest
-from data_test_helpers import solid_image
 
 from yolox.data import MosaicDetection, TrainTransform
 from yolox.data.datasets.mosaicdetection import get_mosaic_coordinate
+from yolox.testing.data_files import solid_image
 
 
 class RectDataset:

@@ -6,9 +6,9 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-from data_test_helpers import jpeg_bytes, solid_image, voc_xml
 
 from yolox.data import VOC_CLASSES, VOCDetection
+from yolox.testing.data_files import jpeg_bytes, solid_image, voc_xml
 
 BCCD_CLASSES = ("RBC", "WBC", "Platelets")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import io
 import json
-import sys
 from pathlib import Path
 
 import cv2
@@ -21,12 +20,9 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from voc_reference import reference_voc_ap  # noqa: E402
-
-from yolox.data import COCODataset, ValTransform, VOCDetection  # noqa: E402
-from yolox.evaluators import COCOEvaluator, VOCEvaluator  # noqa: E402
+from yolox.data import COCODataset, ValTransform, VOCDetection
+from yolox.evaluators import COCOEvaluator, VOCEvaluator
+from yolox.testing.voc_reference import reference_voc_ap
 
 SIZE = 64
 # (x1, y1, x2, y2, class) in pixels of every 64x64 image; the detector finds the first two only

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import cv2
@@ -11,13 +10,10 @@ import numpy as np
 import pytest
 from loguru import logger
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
-
-from data_test_helpers import bad_entries, write_voc_flat, write_yolo  # noqa: E402
-
-from yolox.data import COCO_CLASSES, DatasetError  # noqa: E402
-from yolox.evaluators import VOCEvaluator  # noqa: E402
-from yolox.exp import Exp  # noqa: E402
+from yolox.data import COCO_CLASSES, DatasetError
+from yolox.evaluators import VOCEvaluator
+from yolox.exp import Exp
+from yolox.testing.data_files import bad_entries, write_voc_flat, write_yolo
 
 
 def _coco_root(tmp_path: Path, names) -> Path:

@@ -36,8 +36,9 @@ from yolox.models.build import build_model  # noqa: E402
 
 SIZE = 128
 #: note: the fixture's models are trained for ~40 steps only (top scores ~0.01), too weakly
-#: for a detection-agreement tolerance between int8 and fp32 (measured: top-5 anchors' IoU
-#: 0.16-0.9); int8 accuracy is measured on a trained BCCD model in benchmarks/deploy_int8.md.
+#: for a top-k detection-agreement tolerance between int8 and fp32 (measured: top-5 anchors'
+#: IoU 0.16-0.9), so int8 and fp32 are compared over all anchors (box deviation, logit
+#: correlation); int8 AP is measured on a trained BCCD model in benchmarks/deploy_int8.md.
 
 
 def test_fp32_ir_matches_pytorch_at_another_size_and_batch(tmp_path):
@@ -149,7 +150,7 @@ def synthetic(tmp_path_factory):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("attention", available_attention())
-def test_int8_model_of_every_attention_type_runs_quantized(attention, synthetic, tmp_path):
+def test_int8_model_of_every_attention_type_agrees_with_fp32(attention, synthetic, tmp_path):
     pytest.importorskip("nncf", reason="nncf not installed (pip install -e '.[deploy]')")
     from yolox.inference.quantize import calibration_images
 
@@ -170,6 +171,25 @@ def test_int8_model_of_every_attention_type_runs_quantized(attention, synthetic,
     assert quantized.shape == fp32.shape and np.isfinite(quantized).all()
     # objectness and class scores are still probabilities
     assert (quantized[..., 4:] >= 0).all() and (quantized[..., 4:] <= 1).all()
+    # and int8 agrees with fp32 over every anchor (top-k detections would be too few and too
+    # weak on this briefly trained model to compare; measured on the nine types: box centre and
+    # size deviation median 0.2 % of the image, objectness/class logit correlation >= 0.98)
+    box_error = np.abs(quantized[..., :4] - fp32[..., :4]) / SIZE
+    assert np.median(box_error) < 0.01, (
+        f"{attention}: median box deviation {np.median(box_error):.4f}"
+    )
+    for column, name in ((slice(4, 5), "objectness"), (slice(5, None), "class")):
+        corr = np.corrcoef(
+            _logit(fp32[..., column]).ravel(), _logit(quantized[..., column]).ravel()
+        )
+        assert corr[0, 1] > 0.95, (
+            f"{attention}: int8 {name} logits correlate {corr[0, 1]:.3f} with fp32"
+        )
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
 
 
 def _count_int8_quantizers(path: Path) -> int:

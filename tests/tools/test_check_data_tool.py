@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "data"))
-
-from data_test_helpers import bad_entries, write_voc_flat  # noqa: E402
-
-from yolox.tools.check_data import main  # noqa: E402
+from yolox.testing.data_files import bad_entries, write_voc_flat
+from yolox.tools.check_data import main
 
 
 def _exp_file(tmp_path: Path, data_dir: Path) -> Path:

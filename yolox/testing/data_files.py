@@ -1,4 +1,4 @@
-"""Helpers shared by the data tests (a unique module name, imported by the test files)."""
+"""Image and annotation files for data tests: encoded images, VOC XML, whole dataset layouts."""
 
 from __future__ import annotations
 
