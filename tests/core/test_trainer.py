@@ -398,3 +398,10 @@ def test_exp_fields_the_trainer_reads_are_declared_and_settable(tmp_path):
     assert trainer.save_interval == 2
     trainer.train()
     assert trainer.ema_model.decay_max == 0.5
+
+
+def test_a_data_loader_override_still_gets_class_names_before_any_save(tmp_path):
+    """Old-style exps build their loader themselves and never bind names; the trainer does."""
+    exp = make_exp(tmp_path, max_epoch=1, class_names=None)
+    Trainer(exp, make_args("names")).train()
+    assert exp.class_names == ("class_0",)  # the toy data have no names: generated, one class

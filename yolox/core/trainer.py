@@ -312,6 +312,8 @@ class Trainer:
             cache_img=_arg(self.args, "cache"),
         )
         self.max_iter = len(self.train_loader)
+        if self.exp.class_names is None:  # a get_data_loader override that binds no names
+            self.exp.bind_class_names(_innermost_dataset(self.train_loader.dataset))
         inner = getattr(getattr(self.train_loader, "batch_sampler", None), "sampler", None)
         if (
             self.is_distributed
@@ -594,6 +596,13 @@ class Trainer:
             )
         else:
             logger.info(report.summary())
+
+
+def _innermost_dataset(dataset: Any) -> Any:
+    """The dataset under wrappers such as MosaicDetection (which keep it as ``_dataset``)."""
+    while hasattr(dataset, "_dataset"):
+        dataset = dataset._dataset
+    return dataset
 
 
 def _built_quietly(exp: Any) -> nn.Module:
