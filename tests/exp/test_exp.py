@@ -11,6 +11,7 @@ import pytest
 
 from yolox.data import COCO_CLASSES
 from yolox.exp import Exp, ExpError, get_exp
+from yolox.exp.yolox_base import DATASET_FORMATS
 from yolox.models import ModelConfig, build_model
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -278,3 +279,14 @@ class _TinyDataset:
 
     def __len__(self):
         return 4
+
+
+@pytest.mark.parametrize("fmt", DATASET_FORMATS)
+def test_every_dataset_format_and_declared_choice_passes_the_value_rules(fmt):
+    """The value rules must accept everything the data layer reads (voc_flat, yolo were refused)."""
+    exp = Exp()
+    exp.merge(["dataset_format", fmt, "val_fraction", "0.2", "coco_backend", "pycocotools"])
+    exp.merge(["max_history_ckpt", "None"])
+    assert (exp.dataset_format, exp.val_fraction, exp.max_history_ckpt) == (fmt, 0.2, None)
+    with pytest.raises(ValueError, match="max_history_ckpt must be None or an integer >= 1"):
+        exp.merge(["max_history_ckpt", "0"])

@@ -44,6 +44,8 @@ COCO_STAT_NAMES = (
 )
 
 _BACKENDS = ("faster_coco_eval", "pycocotools")
+#: what an exp's ``coco_backend`` and ``tools/eval.py --coco-backend`` accept
+COCO_BACKEND_CHOICES = ("auto", *_BACKENDS)
 
 
 @dataclass

@@ -15,6 +15,7 @@ from loguru import logger
 from torch import nn
 
 from yolox.data.datasets.folder_layout import FOLDER_FORMATS
+from yolox.evaluators.coco_scoring import COCO_BACKEND_CHOICES
 from yolox.models.build import ModelConfig, build_model
 from yolox.utils.errors import UserError
 from yolox.utils.values import Rule, integer, number, one_of, optional, size_pair
@@ -136,7 +137,7 @@ class Exp(BaseExp):
             "input_size": size_pair(),
             "test_size": size_pair(),
             "multiscale_range": integer(0),
-            "dataset_format": one_of("coco", "voc"),
+            "dataset_format": one_of(*DATASET_FORMATS),
             "voc_metric": one_of("voc07", "voc10"),
             "mosaic_prob": probability,
             "mixup_prob": probability,
@@ -155,6 +156,9 @@ class Exp(BaseExp):
             "channels_last": optional(one_of(True, False)),
             "test_conf": probability,
             "nmsthre": probability,
+            "val_fraction": number(0.0, 1.0),  # check() also rejects 1.0: nothing left to train
+            "coco_backend": one_of(*COCO_BACKEND_CHOICES),
+            "max_history_ckpt": optional(integer(1)),
         }
 
     # ------------------------------------------------------------------ model

@@ -30,6 +30,8 @@ from typing import Any, Optional, Sequence
 import torch
 from loguru import logger
 
+from yolox.evaluators.coco_scoring import COCO_BACKEND_CHOICES
+from yolox.exp.yolox_base import DATASET_FORMATS
 from yolox.inference.cli import (
     add_model_args,
     add_runtime_args,
@@ -87,7 +89,7 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--format",
         dest="dataset_format",
-        choices=["coco", "voc", "voc_flat", "yolo"],
+        choices=list(DATASET_FORMATS),
         default=None,
         help="dataset format when no exp is given (default: the checkpoint's)",
     )
@@ -99,7 +101,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--coco-backend",
-        choices=["auto", "faster_coco_eval", "pycocotools"],
+        choices=list(COCO_BACKEND_CHOICES),
         default=None,
         help="COCO scoring library (default: the exp's coco_backend, auto = faster-coco-eval "
         "when installed, else pycocotools; both give the same numbers)",
