@@ -9,25 +9,21 @@ import torch
 
 from yolox.core.errors import EXIT_DIVERGED
 from yolox.models import build_model, zoo_config
+from yolox.testing.fixtures import write_synthetic_exp
 from yolox.tools.train import main
 from yolox.utils.checkpoint import load_checkpoint, non_finite_tensors
 
 
 def _tiny_synthetic_exp(tmp_path):
-    exp_file = tmp_path / "tiny_exp.py"
-    exp_file.write_text(
-        "from yolox.exp.synthetic import SyntheticExp\n\n"
-        "class Exp(SyntheticExp):\n"
-        "    def __init__(self):\n"
-        "        super().__init__()\n"
-        f"        self.data_dir = {str(tmp_path / 'synthetic')!r}\n"
-        "        self.synthetic_images = (16, 8)\n"
-        "        self.input_size = self.test_size = (64, 64)\n"
-        "        self.random_size = (2, 2)\n"
-        "        self.max_epoch, self.warmup_epochs, self.no_aug_epochs = 2, 1, 1\n"
-        "        self.eval_interval = self.print_interval = 1\n"
+    return write_synthetic_exp(
+        tmp_path / "tiny_exp.py",
+        f"self.data_dir = {str(tmp_path / 'synthetic')!r}\n"
+        "self.synthetic_images = (16, 8)\n"
+        "self.input_size = self.test_size = (64, 64)\n"
+        "self.random_size = (2, 2)\n"
+        "self.max_epoch, self.warmup_epochs, self.no_aug_epochs = 2, 1, 1\n"
+        "self.eval_interval = self.print_interval = 1\n",
     )
-    return exp_file
 
 
 @pytest.mark.slow

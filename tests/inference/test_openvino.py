@@ -21,6 +21,7 @@ from yolox.testing.fixtures import (
     make_model,
     nano_config,
     save_model_checkpoint,
+    write_synthetic_exp,
 )
 
 ov = pytest.importorskip("openvino", reason="openvino not installed (pip install -e '.[deploy]')")
@@ -208,15 +209,11 @@ def test_export_tool_refuses_an_int8_model_over_the_ap_drop_threshold(synthetic,
     from yolox.tools.export_openvino import main
 
     ckpt = save_model_checkpoint(tmp_path / "base.pth", synthetic["base"], synthetic["config"])
-    exp_file = tmp_path / "synthetic_exp.py"
-    exp_file.write_text(
-        "from yolox.exp.synthetic import SyntheticExp\n\n\n"
-        "class Exp(SyntheticExp):\n"
-        "    def __init__(self):\n"
-        "        super().__init__()\n"
-        f"        self.data_dir = {synthetic['exp'].data_dir!r}\n"
-        "        self.synthetic_images = (48, 8)\n"
-        f"        self.input_size = self.test_size = ({SIZE}, {SIZE})\n"
+    exp_file = write_synthetic_exp(
+        tmp_path / "synthetic_exp.py",
+        f"self.data_dir = {synthetic['exp'].data_dir!r}\n"
+        "self.synthetic_images = (48, 8)\n"
+        f"self.input_size = self.test_size = ({SIZE}, {SIZE})",
     )
     output = tmp_path / "out" / "model.xml"
     argv = ["-f", str(exp_file), "-c", str(ckpt), "--output-name", str(output), "--int8"]

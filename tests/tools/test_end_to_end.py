@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from yolox.testing.fixtures import write_synthetic_exp
+
 REPO = Path(__file__).resolve().parents[2]
 SMALL_RECIPE = [
     "input_size", "(128, 128)", "test_size", "(128, 128)", "random_size", "(4, 4)",
@@ -66,14 +68,9 @@ def _demo(ckpt: Path, image: Path, tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_generated_dataset_train_eval_demo_without_exp(tmp_path):
     data = tmp_path / "synthetic"
-    exp_file = tmp_path / "tiny_exp.py"
-    exp_file.write_text(
-        "from yolox.exp.synthetic import SyntheticExp\n\n"
-        "class Exp(SyntheticExp):\n"
-        "    def __init__(self):\n"
-        "        super().__init__()\n"
-        f"        self.data_dir = {str(data)!r}\n"
-        "        self.synthetic_images = (16, 6)\n"
+    exp_file = write_synthetic_exp(
+        tmp_path / "tiny_exp.py",
+        f"self.data_dir = {str(data)!r}\nself.synthetic_images = (16, 6)",
     )
     ckpt = _train(str(exp_file), tmp_path, [])
     proc = _run(

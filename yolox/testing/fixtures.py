@@ -113,14 +113,27 @@ def write_image(path: Path, height: int = 96, width: int = 128, seed: int = 0) -
 
 def write_exp(path: Path, body: str = "", base: str = "yolox-nano") -> Path:
     """An exp file deriving from a zoo exp, with extra ``self.x = ...`` lines in ``body``."""
+    return _write_exp_file(
+        path, "from yolox.exp.default import ZOO_EXPS", f"ZOO_EXPS[{base!r}]", body
+    )
+
+
+def write_synthetic_exp(path: Path, body: str = "") -> Path:
+    """An exp file deriving from the generated-dataset exp, with extra ``self.x = ...`` lines."""
+    return _write_exp_file(
+        path, "from yolox.exp.synthetic import SyntheticExp", "SyntheticExp", body
+    )
+
+
+def _write_exp_file(path: Path, import_line: str, base: str, body: str) -> Path:
     lines = (
         "\n".join("        " + line for line in body.strip().splitlines())
         if body.strip()
         else "        pass"
     )
     path.write_text(
-        "from yolox.exp.default import ZOO_EXPS\n\n\n"
-        f"class Exp(ZOO_EXPS[{base!r}]):\n"
+        f"{import_line}\n\n\n"
+        f"class Exp({base}):\n"
         "    def __init__(self):\n"
         "        super().__init__()\n"
         f"{lines}\n"
