@@ -405,3 +405,13 @@ def test_a_data_loader_override_still_gets_class_names_before_any_save(tmp_path)
     exp = make_exp(tmp_path, max_epoch=1, class_names=None)
     Trainer(exp, make_args("names")).train()
     assert exp.class_names == ("class_0",)  # the toy data have no names: generated, one class
+
+
+def test_a_seeded_rerun_into_its_own_folder_trains_the_same_model(tmp_path, deterministic):
+    """The folder check describes a throwaway model: the trained one is still built after seeding."""
+    Trainer(make_exp(tmp_path, max_epoch=1), make_args("run")).train()
+    first = load(tmp_path / "run" / "latest_ckpt.pth")["train_model"]
+    Trainer(make_exp(tmp_path, max_epoch=1), make_args("run")).train()  # same model: allowed
+    second = load(tmp_path / "run" / "latest_ckpt.pth")["train_model"]
+    for key, value in first.items():
+        assert torch.equal(value, second[key]), key

@@ -114,7 +114,7 @@ class Trainer:
         self.tracker: Tracker = NullTracker()
         self._rng_to_restore: dict | None = None
         self._probe: tuple | None = None  # one image and its labels of the latest batch
-        check_output_folder(self.file_name, lambda: _model_config_dict(exp, _built_quietly(exp)))
+        check_output_folder(self.file_name, lambda: _describe_a_throwaway_model(exp))
         if self.rank == 0:
             os.makedirs(self.file_name, exist_ok=True)
         self._log_sink: int | None = None  # this run's log file, added in train()
@@ -605,10 +605,18 @@ def _innermost_dataset(dataset: Any) -> Any:
     return dataset
 
 
-def _built_quietly(exp: Any) -> nn.Module:
-    """``exp``'s checked model, built without touching the global random state."""
+def _describe_a_throwaway_model(exp: Any) -> dict[str, Any]:
+    """The model config of ``exp``, from a model built only to be described.
+
+    ``get_model`` caches what it builds; the model that trains must be built after seeding
+    (``before_train``), so this one is dropped and the global random state left untouched.
+    """
+    kept = exp.model
     with torch.random.fork_rng(devices=[]):
-        return get_checked_model(exp)
+        try:
+            return _model_config_dict(exp, get_checked_model(exp))
+        finally:
+            exp.model = kept
 
 
 def _model_config_dict(exp: Any, model: nn.Module) -> dict[str, Any]:
