@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any, Optional, Sequence, Tuple
+import tempfile
+from typing import Any, Callable, List, Optional, Sequence, Tuple
 
 from loguru import logger
 
@@ -15,7 +16,10 @@ from yolox.utils.errors import UserError
 from .pretrained import pretrained_name
 
 __all__ = [
+    "add_int8_args",
     "add_model_args",
+    "check_int8_args",
+    "write_checked_int8",
     "add_runtime_args",
     "build_exp",
     "parse_tsize",
@@ -131,3 +135,90 @@ def load_for_export(args: argparse.Namespace) -> Tuple[Optional[Any], Any, Tuple
     loaded = load_model(resolve_checkpoint_path(args.ckpt, exp), exp=exp, device=args.device)
     tsize = parse_tsize(args.tsize) or loaded.test_size(exp)
     return exp, loaded, tsize
+
+
+def add_int8_args(
+    parser: argparse.ArgumentParser, quantizer: str, accuracy_control: bool = False
+) -> None:
+    """``--int8`` and its calibration and AP-check flags, the same for every exporter
+    (``--accuracy-control`` where the quantizer has it)."""
+    parser.add_argument(
+        "--int8", action="store_true", help=f"also write an int8 model ({quantizer})"
+    )
+    if accuracy_control:
+        parser.add_argument(
+            "--accuracy-control",
+            action="store_true",
+            help="quantize with NNCF's accuracy control: operations that cost most AP go back "
+            "to float32 until the drop is within --max-ap-drop (slower: validates many times)",
+        )
+    else:
+        parser.set_defaults(accuracy_control=False)
+    parser.add_argument(
+        "--calib-images", type=int, default=300, help="training images for int8 calibration"
+    )
+    parser.add_argument(
+        "--max-ap-drop",
+        type=float,
+        default=1.0,
+        help="refuse the int8 model when it loses more AP50:95 points than this on the val set",
+    )
+    parser.add_argument(
+        "--keep-head-fp32",
+        action="store_true",
+        help="keep the head's final prediction convs in float32",
+    )
+    parser.add_argument(
+        "--eval-batch-size", type=int, default=8, help="batch size of the AP comparison"
+    )
+
+
+def check_int8_args(args: argparse.Namespace) -> None:
+    """The int8 flags make sense together: an exp to calibrate on, positive counts."""
+    if not args.int8:
+        extra = [
+            flag
+            for flag, used in (
+                ("--keep-head-fp32", args.keep_head_fp32),
+                ("--accuracy-control", args.accuracy_control),
+            )
+            if used
+        ]
+        if extra:
+            raise UserError(f"{' and '.join(extra)} only apply with --int8")
+        return
+    if args.exp_file is None and args.name is None:
+        raise UserError(
+            "--int8 needs the experiment (-f or -n): it calibrates on its training set and "
+            "checks the AP on its validation set"
+        )
+    if args.calib_images < 1:
+        raise UserError(f"--calib-images must be >= 1, got {args.calib_images}")
+    if args.eval_batch_size < 1:
+        raise UserError(f"--eval-batch-size must be >= 1, got {args.eval_batch_size}")
+
+
+def write_checked_int8(
+    exp: Any,
+    fp32_path: str,
+    test_size: Tuple[int, int],
+    args: argparse.Namespace,
+    quantize: Callable[[List[Any], str], Any],
+) -> str:
+    """The int8 model beside ``fp32_path`` (``name_int8.ext``), written only when its AP on the
+    exp's validation set is within ``--max-ap-drop`` of fp32's; ``quantize(images, path)`` writes
+    a candidate from the calibration images. Returns the path written."""
+    from .quantize import accept_int8, calibration_images, int8_path_for
+
+    exp.test_size = test_size
+    images = calibration_images(exp, args.calib_images, test_size)
+    logger.info(
+        f"calibrating int8 on {len(images)} training images at {test_size[0]}x{test_size[1]}"
+    )
+    target = int8_path_for(fp32_path)
+    with tempfile.TemporaryDirectory() as tmp:
+        candidate = os.path.join(tmp, os.path.basename(target))
+        quantize(images, candidate)
+        accept_int8(exp, fp32_path, candidate, target, args.max_ap_drop, args.eval_batch_size)
+    print(f"saved {target}")
+    return target

@@ -22,7 +22,7 @@ from yolox.utils.detections import Detections, detections_from_postprocess
 
 from .decode import decode_outputs
 from .predictor import ImageLike, letterbox, read_image
-from .runtimes import decode_metadata, input_hw, open_runtime
+from .runtimes import Runtime, decode_metadata, input_hw, open_runtime
 
 __all__ = [
     "ExportedModel",
@@ -41,13 +41,15 @@ def read_onnx_metadata(session: Any) -> Dict[str, Any]:
 class ExportedPredictor:
     """Detections from an exported file, with the same pre/post-processing as :class:`Predictor`.
 
-    ``backend`` is ``"onnxruntime"`` or ``"openvino"`` (default: from the file suffix);
-    ``runtime_options`` go to the runtime (``threads``; ``providers`` for ONNX Runtime).
+    ``source`` is the exported file or an already open runtime (see
+    :mod:`yolox.inference.runtimes`); ``backend`` is ``"onnxruntime"`` or ``"openvino"``
+    (default: from the file suffix); ``runtime_options`` go to the runtime (``threads``;
+    ``providers`` for ONNX Runtime).
     """
 
     def __init__(
         self,
-        path: Union[str, os.PathLike],
+        source: Union[str, os.PathLike, Runtime],
         class_names: Optional[Sequence[str]] = None,
         test_size: Optional[Sequence[int]] = None,
         conf: float = 0.3,
@@ -57,7 +59,11 @@ class ExportedPredictor:
         backend: Optional[str] = None,
         **runtime_options: Any,
     ) -> None:
-        self.runtime = open_runtime(path, backend, **runtime_options)
+        self.runtime = (
+            open_runtime(source, backend, **runtime_options)
+            if isinstance(source, (str, os.PathLike))
+            else source
+        )
         meta = self.runtime.metadata
         #: the export metadata (class names, test size, model config, ...)
         self.metadata = meta
@@ -148,10 +154,13 @@ class ExportedModel(nn.Module):
     """
 
     def __init__(
-        self, path: Union[str, os.PathLike], backend: Optional[str] = None, **runtime_options: Any
+        self,
+        source: Union[str, os.PathLike, Runtime],
+        backend: Optional[str] = None,
+        **runtime_options: Any,
     ) -> None:
         super().__init__()
-        self.runner = ExportedPredictor(path, backend=backend, **runtime_options)
+        self.runner = ExportedPredictor(source, backend=backend, **runtime_options)
 
     @property
     def num_classes(self) -> int:

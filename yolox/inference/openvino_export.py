@@ -7,9 +7,11 @@ names, test size, strides, model config) goes into the IR's ``rt_info``, so
 
 int8: NNCF's post-training quantization (per-channel int8 weights, int8 activations with
 ranges measured on calibration images letterboxed exactly as inference does). The detection
-head's final 1x1 prediction convs can stay in float32 (``keep_head_fp32``): they are tiny
-(a few % of the FLOPs) and carry the box regression and score logits, the outputs most
-sensitive to rounding.
+head's final 1x1 prediction convs can stay in float32 (``keep_head_fp32``, see
+:data:`yolox.inference.quantize.HEAD_OUTPUT_PATTERNS`). With ``accuracy`` (a
+:class:`yolox.inference.quantize.ValidationScorer`) NNCF's accuracy control quantizes, scores
+the exp's validation AP and puts the operations that cost most AP back into float32 one group
+at a time until the drop is within ``max_ap_drop`` points.
 """
 
 from __future__ import annotations
@@ -22,13 +24,12 @@ import numpy as np
 from torch import nn
 
 from .export import export_metadata, export_onnx
+from .quantize import HEAD_OUTPUT_PATTERNS, ValidationScorer
+from .runtimes import CompiledOpenVino, read_openvino_metadata
 
-__all__ = ["HEAD_OUTPUT_PATTERNS", "export_openvino", "quantize_openvino", "save_openvino"]
+__all__ = ["export_openvino", "quantize_openvino", "save_openvino"]
 
 PathLike = Union[str, os.PathLike]
-
-#: node-name patterns of the head's final prediction convs (names come from the ONNX export)
-HEAD_OUTPUT_PATTERNS = (r".*head/(cls|reg|obj)_preds\.\d+/.*",)
 
 
 def _openvino():
@@ -93,13 +94,16 @@ def quantize_openvino(
     calibration: Iterable[np.ndarray],
     keep_head_fp32: bool = False,
     fast_bias_correction: Optional[bool] = True,
+    accuracy: Optional[ValidationScorer] = None,
+    max_ap_drop: float = 1.0,
 ) -> Any:
     """The int8 model of ``ov_model`` (from :func:`export_openvino`) calibrated on ``calibration``.
 
     ``fast_bias_correction``: True (NNCF's fast variant), False (the slower full one) or None
     (no bias correction: quicker, for tests). ``calibration``: letterboxed float32 CHW images (see
-    :func:`yolox.inference.quantize.calibration_images`); the metadata is carried over with
-    ``yolox.precision`` set to ``"int8"``.
+    :func:`yolox.inference.quantize.calibration_images`). ``accuracy``: quantize with NNCF's
+    accuracy control against the exp's validation AP (``max_ap_drop`` AP50:95 points, absolute).
+    The metadata is carried over with ``yolox.precision`` set to ``"int8"``.
     """
     try:
         import nncf
@@ -108,19 +112,34 @@ def quantize_openvino(
     images = [np.ascontiguousarray(a, dtype=np.float32) for a in calibration]
     if not images:
         raise ValueError("int8 calibration needs at least one image")
-    ignored = (
-        nncf.IgnoredScope(patterns=list(HEAD_OUTPUT_PATTERNS), validate=False)
-        if keep_head_fp32
-        else None
-    )
-    kwargs = {"ignored_scope": ignored} if ignored is not None else {}
-    quantized = nncf.quantize(
-        ov_model,
-        nncf.Dataset(images, lambda chw: chw[None]),
-        subset_size=len(images),
-        preset=nncf.QuantizationPreset.MIXED,
-        fast_bias_correction=fast_bias_correction,
-        **kwargs,
-    )
+    options: dict = {
+        "subset_size": len(images),
+        "preset": nncf.QuantizationPreset.MIXED,
+        "fast_bias_correction": fast_bias_correction,
+    }
+    if keep_head_fp32:
+        options["ignored_scope"] = nncf.IgnoredScope(
+            patterns=list(HEAD_OUTPUT_PATTERNS), validate=False
+        )
+    calibration_set = nncf.Dataset(images, lambda chw: chw[None])
+    if accuracy is None:
+        quantized = nncf.quantize(ov_model, calibration_set, **options)
+    else:
+        metadata = read_openvino_metadata(ov_model)
+
+        def validate(compiled: Any, indices: Iterable[int]) -> tuple:
+            # the per-image raw outputs returned with the AP make NNCF rank operations by how
+            # much int8 changes the outputs, and score AP on the whole validation set only
+            return accuracy.score(CompiledOpenVino(compiled, metadata), indices)
+
+        quantized = nncf.quantize_with_accuracy_control(
+            ov_model,
+            calibration_set,
+            nncf.Dataset(list(range(len(accuracy))), accuracy.image),
+            validate,
+            max_drop=float(max_ap_drop),
+            drop_type=nncf.DropType.ABSOLUTE,
+            **options,
+        )
     quantized.set_rt_info('"int8"', ["yolox", "precision"])
     return quantized

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Protocol, Tuple, Union
 
 import numpy as np
 
 __all__ = [
     "BACKENDS",
+    "CompiledOpenVino",
+    "Runtime",
     "OnnxRuntime",
     "OpenVinoRuntime",
     "backend_for_path",
@@ -30,6 +32,20 @@ __all__ = [
 BACKENDS = {"onnxruntime": ".onnx", "openvino": ".xml"}
 
 PathLike = Union[str, os.PathLike]
+
+
+class Runtime(Protocol):
+    """What the predictor needs of a runtime."""
+
+    #: the ``yolox.*`` export metadata, decoded
+    metadata: Dict[str, Any]
+    #: NCHW input shape: ints where static, None where dynamic
+    input_shape: Tuple[Optional[int], ...]
+    #: width of the output rows (5 + classes), None when dynamic
+    output_width: Optional[int]
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        """Raw (or in-graph decoded) outputs [B, A, 5 + C] of a float32 NCHW batch."""
 
 
 def decode_metadata(raw: Mapping[str, str]) -> Dict[str, Any]:
@@ -142,6 +158,24 @@ class OpenVinoRuntime:
         request = self._request(tuple(batch.shape))
         request.infer({0: batch})
         return np.array(request.get_output_tensor(0).data)
+
+
+class CompiledOpenVino:
+    """An OpenVINO model compiled elsewhere (NNCF hands one to its validation function), with
+    the metadata of the IR it came from, since compiled models carry none."""
+
+    name = "openvino"
+
+    def __init__(self, compiled: Any, metadata: Dict[str, Any]) -> None:
+        self.compiled = compiled
+        self.metadata = dict(metadata)
+        shape = compiled.input(0).get_partial_shape()
+        self.input_shape = tuple(d.get_length() if d.is_static else None for d in shape)
+        width = compiled.output(0).get_partial_shape()[-1]
+        self.output_width = width.get_length() if width.is_static else None
+
+    def run(self, batch: np.ndarray) -> np.ndarray:
+        return np.array(self.compiled(batch)[self.compiled.output(0)])
 
 
 def read_openvino_metadata(model: Any) -> Dict[str, Any]:

@@ -12,6 +12,14 @@ By default (as in official YOLOX) the graph returns the raw head output [B, A, 5
 at the export size. ``--dynamic`` makes batch, height and width dynamic (H and W multiples of 32).
 The opset defaults to 11 and is raised automatically when an operator needs more (ema and sa
 attention use ``unflatten``: opset 13). onnxsim runs when installed, unless ``--no-onnxsim``.
+
+``--int8`` also writes ``<name>_int8.onnx``: ONNX Runtime static quantization (QDQ, per-channel
+int8 weights, uint8 activations) calibrated on ``--calib-images`` images of the exp's training
+set, letterboxed as inference does; the fp32 and int8 models are scored on the exp's validation
+set side by side and the int8 model is refused (exit 2, nothing written) when it loses more than
+``--max-ap-drop`` AP50:95 points. It needs raw outputs (no ``--decode_in_inference``) and opset
+13 or more (raised from the default 11 automatically). ``tools/export_openvino.py --int8`` is
+the OpenVINO counterpart (NNCF, with accuracy control).
 """
 
 from __future__ import annotations
@@ -19,9 +27,16 @@ from __future__ import annotations
 import argparse
 from typing import Optional, Sequence
 
-from yolox.inference.cli import add_export_args, load_for_export
+from yolox.inference.cli import (
+    add_export_args,
+    add_int8_args,
+    check_int8_args,
+    load_for_export,
+    write_checked_int8,
+)
 from yolox.inference.loading import class_names_for
-from yolox.utils.errors import run_command
+from yolox.utils.cli_args import parse_command_line
+from yolox.utils.errors import UserError, run_command
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -41,22 +56,38 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--decode_in_inference", action="store_true", help="decode boxes inside the graph"
     )
+    add_int8_args(parser, "ONNX Runtime static QDQ quantization")
     return parser
 
 
+#: per-channel weight quantization (DequantizeLinear with an axis) needs opset 13
+INT8_MIN_OPSET = 13
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = make_parser().parse_args(argv)
+    args = parse_command_line(make_parser(), argv)
 
     def body() -> int:
         from yolox.inference.export import export_onnx
 
+        check_int8_args(args)
+        if args.int8 and args.decode_in_inference:
+            raise UserError(
+                "--int8 quantizes the raw-output graph: drop --decode_in_inference (the "
+                "predictor decodes raw outputs at any size)"
+            )
+        opset = args.opset
+        if args.int8 and opset is not None and opset < INT8_MIN_OPSET:
+            raise UserError(f"--int8 needs opset >= {INT8_MIN_OPSET}, got -o {opset}")
+        if args.int8 and opset is None:
+            opset = INT8_MIN_OPSET
         exp, loaded, tsize = load_for_export(args)
         result = export_onnx(
             loaded.model,
             args.output_name,
             test_size=tsize,
             batch_size=args.batch_size,
-            opset=args.opset,
+            opset=opset,
             dynamic=args.dynamic,
             decode_in_inference=args.decode_in_inference,
             input_name=args.input,
@@ -66,6 +97,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             simplify=not args.no_onnxsim,
         )
         print(f"saved {result['path']} (opset {result['opset']})")
+        if args.int8:
+            from yolox.inference.quantize import quantize_onnx
+
+            write_checked_int8(
+                exp,
+                args.output_name,
+                tsize,
+                args,
+                lambda images, candidate: quantize_onnx(
+                    args.output_name, candidate, images, keep_head_fp32=args.keep_head_fp32
+                ),
+            )
         return 0
 
     return run_command("export_onnx", body)
