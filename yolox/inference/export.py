@@ -22,7 +22,7 @@ from torch import nn
 
 from yolox.utils.device import model_device
 
-__all__ = ["DEFAULT_OPSET", "export_onnx", "export_torchscript", "export_metadata"]
+__all__ = ["DEFAULT_OPSET", "export_metadata", "export_onnx", "export_torchscript", "output_path"]
 
 DEFAULT_OPSET = 11
 _NEEDS_OPSET = re.compile(r"added in version (\d+)")
@@ -46,6 +46,13 @@ def export_metadata(
     if config is not None:
         meta["model_config"] = config.to_dict() if hasattr(config, "to_dict") else dict(config)
     return {f"yolox.{k}": json.dumps(v) for k, v in meta.items()}
+
+
+def output_path(path: Union[str, os.PathLike]) -> str:
+    """``path`` as a string, its folder created: exporters write where they are told."""
+    path = os.fspath(path)
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    return path
 
 
 def _prepare(model: nn.Module, decode: bool) -> nn.Module:
@@ -97,6 +104,7 @@ def export_onnx(
     """
     import onnx
 
+    path = output_path(path)
     if dynamic and decode_in_inference:
         logger.warning(
             "--dynamic with --decode_in_inference: the decoding grid is fixed at the export size "
@@ -154,6 +162,7 @@ def export_torchscript(
     config: Any = None,
 ) -> str:
     """Trace the model and save it; metadata goes in the archive's ``extra/yolox.json``."""
+    path = output_path(path)
     model = _prepare(model, decode_in_inference)
     device = model_device(model)
     dummy = torch.zeros(batch_size, 3, int(test_size[0]), int(test_size[1]), device=device)

@@ -23,7 +23,7 @@ from typing import Any, Iterable, Optional, Sequence, Union
 import numpy as np
 from torch import nn
 
-from .export import export_metadata, export_onnx
+from .export import export_metadata, export_onnx, output_path
 from .quantize import HEAD_OUTPUT_PATTERNS, ValidationScorer
 from .runtimes import CompiledOpenVino, read_openvino_metadata
 
@@ -48,10 +48,9 @@ def set_metadata(ov_model: Any, metadata: dict) -> None:
 
 def save_openvino(ov_model: Any, path: PathLike) -> str:
     """Write ``path`` (.xml) and its .bin, weights kept in their own precision (no fp16)."""
-    path = os.fspath(path)
+    path = output_path(path)
     if not path.endswith(".xml"):
         raise ValueError(f"an OpenVINO IR path must end in .xml, got {path}")
-    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     _openvino().save_model(ov_model, path, compress_to_fp16=False)
     return path
 

@@ -1,0 +1,327 @@
+"""int8 export tools: ONNX Runtime quantization (``export_onnx --int8``), NNCF accuracy control
+(``export_openvino --accuracy-control``), the shared flags and the validation-subset scorer."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from yolox.testing.fixtures import make_model, save_model_checkpoint, write_synthetic_exp
+
+onnx = pytest.importorskip("onnx", reason="onnx not installed")
+pytest.importorskip("onnxruntime", reason="onnxruntime not installed")
+
+from yolox.inference import ExportedPredictor  # noqa: E402
+from yolox.inference.export import export_onnx  # noqa: E402
+from yolox.inference.quantize import (  # noqa: E402
+    ValidationScorer,
+    cpu_int8_flags,
+    has_int8_dot_product,
+    head_output_nodes,
+    int8_path_for,
+    quantize_onnx,
+    score_exported,
+)
+from yolox.inference.runtimes import OnnxRuntime  # noqa: E402
+
+SIZE = 64
+SYNTHETIC = (12, 5)  # train, val images of the generated dataset
+
+
+@pytest.fixture(scope="module")
+def tiny_exp(tmp_path_factory):
+    """An exp file on a small generated dataset at 64 px, and a checkpoint for its classes."""
+    root = tmp_path_factory.mktemp("int8_tools")
+    exp_file = write_synthetic_exp(
+        root / "tiny_exp.py",
+        f"self.data_dir = {str(root / 'data')!r}\n"
+        f"self.synthetic_images = {SYNTHETIC}\n"
+        f"self.input_size = self.test_size = ({SIZE}, {SIZE})",
+    )
+    from yolox.exp import get_exp
+
+    exp = get_exp(str(exp_file))
+    model, cfg = make_model(None, seed=7, class_names=exp.class_names)
+    ckpt = save_model_checkpoint(root / "model.pth", model, cfg)
+    return {"exp_file": exp_file, "exp": exp, "ckpt": ckpt, "model": model, "config": cfg}
+
+
+def _calibration(count: int = 3) -> list:
+    rng = np.random.default_rng(0)
+    return [rng.uniform(0, 255, (3, SIZE, SIZE)).astype(np.float32) for _ in range(count)]
+
+
+def _onnx_file(tmp_path: Path, model: torch.nn.Module, cfg=None) -> Path:
+    path = tmp_path / "fp32.onnx"
+    export_onnx(
+        copy.deepcopy(model),
+        path,
+        test_size=(SIZE, SIZE),
+        dynamic=True,
+        decode_in_inference=False,
+        opset=13,
+        config=cfg,
+        class_names=("circle", "square", "triangle"),
+    )
+    return path
+
+
+def _dequantized_inputs(model) -> dict:
+    """conv name -> (activation, weight) come from a DequantizeLinear (QDQ int8 inputs)."""
+    producers = {out: node.op_type for node in model.graph.node for out in node.output}
+    return {
+        node.name: tuple(producers.get(i) == "DequantizeLinear" for i in node.input[:2])
+        for node in model.graph.node
+        if node.op_type == "Conv"
+    }
+
+
+# ------------------------------------------------------------------ ONNX Runtime quantization
+
+
+def test_onnx_int8_quantizes_every_conv_and_keeps_the_metadata(tmp_path, monkeypatch):
+    model, cfg = make_model("cbam", seed=2)
+    fp32 = _onnx_file(tmp_path, model, cfg)
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)  # ONNX Runtime's tools like to leave temporary files in the cwd
+    int8 = quantize_onnx(fp32, tmp_path / "int8.onnx", _calibration(), signed_weights=False)
+    assert not list(work.iterdir())
+    graph = onnx.load(int8)
+    inputs = _dequantized_inputs(graph)
+    # activations and weights of every convolution are int8 (a QDQ pair feeds both)
+    assert inputs and all(all(pair) for pair in inputs.values()), inputs
+    weight_types = {
+        init.data_type
+        for init in graph.graph.initializer
+        if init.name.endswith("_quantized") and len(init.dims) == 4
+    }
+    assert weight_types == {onnx.TensorProto.UINT8}
+    predictor = ExportedPredictor(int8)
+    assert predictor.metadata["precision"] == "int8"
+    assert predictor.metadata["int8_weights"] == "u8"
+    assert predictor.metadata["model_config"] == cfg.to_dict()
+    assert predictor.class_names == ("circle", "square", "triangle")
+    # it runs at another batch than calibrated (agreement with fp32 needs trained weights:
+    # see test_openvino.py, every attention type on a trained model)
+    batch = np.stack(_calibration(2))
+    got = OnnxRuntime(int8).run(batch)
+    assert got.shape == OnnxRuntime(fp32).run(batch).shape and np.isfinite(got).all()
+
+
+def test_onnx_int8_signed_weights_and_head_kept_in_float(tmp_path):
+    model, _ = make_model(None, seed=3)
+    fp32 = _onnx_file(tmp_path, model)
+    int8 = quantize_onnx(
+        fp32, tmp_path / "int8.onnx", _calibration(), keep_head_fp32=True, signed_weights=True
+    )
+    graph = onnx.load(int8)
+    inputs = _dequantized_inputs(graph)
+    heads = set(head_output_nodes(inputs))
+    assert len(heads) == 9  # cls, reg and obj prediction convs at three strides
+    # their weights stay float (their inputs are the int8 outputs of the layers before them)
+    assert not any(inputs[name][1] for name in heads), {n: inputs[n] for n in heads}
+    assert all(all(inputs[name]) for name in inputs if name not in heads)
+    assert {
+        init.data_type
+        for init in graph.graph.initializer
+        if init.name.endswith("_quantized") and len(init.dims) == 4
+    } == {onnx.TensorProto.INT8}
+    assert ExportedPredictor(int8).metadata["int8_weights"] == "s8"
+
+
+def test_cpu_int8_flags_are_read_from_cpuinfo(tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor : 0\nflags : fpu sse avx2 fma avx512f avx512_vnni\n")
+    assert cpu_int8_flags(cpuinfo) == ("avx2", "avx512f", "avx512_vnni")
+    assert has_int8_dot_product(cpu_int8_flags(cpuinfo))
+    cpuinfo.write_text("processor : 0\nflags : fpu sse avx2 fma\n")
+    assert not has_int8_dot_product(cpu_int8_flags(cpuinfo))
+    assert cpu_int8_flags(tmp_path / "absent") == ()
+
+
+def test_int8_file_names():
+    assert int8_path_for("out/model.xml") == "out/model_int8.xml"
+    assert int8_path_for("model.onnx") == "model_int8.onnx"
+
+
+# ------------------------------------------------------------------ the export_onnx tool
+
+
+def test_export_onnx_int8_writes_a_checked_model(tiny_exp, tmp_path, capsys):
+    from yolox.tools.export_onnx import main
+
+    output = tmp_path / "out" / "model.onnx"
+    argv = ["-f", str(tiny_exp["exp_file"]), "-c", str(tiny_exp["ckpt"])]
+    argv += ["--output-name", str(output), "--int8", "--calib-images", "4"]
+    assert main([*argv, "--max-ap-drop", "100"]) == 0
+    out = capsys.readouterr().out
+    int8 = tmp_path / "out" / "model_int8.onnx"
+    assert "| fp32 |" in out and "| int8 |" in out and f"saved {int8}" in out
+    assert onnx.load(output).opset_import[0].version >= 13
+    assert ExportedPredictor(int8).metadata["precision"] == "int8"
+    # the printed int8 AP is the int8 file's AP on the exp's validation set
+    exp = tiny_exp["exp"]
+    ap50_95, _ = score_exported(exp, int8)
+    assert f"| int8 | {ap50_95:.2f} |" in out
+
+
+def test_export_onnx_int8_refuses_over_the_threshold_and_writes_nothing(tiny_exp, tmp_path, capsys):
+    from yolox.tools.export_onnx import main
+
+    output = tmp_path / "model.onnx"
+    argv = ["-f", str(tiny_exp["exp_file"]), "-c", str(tiny_exp["ckpt"])]
+    argv += ["--output-name", str(output), "--int8", "--calib-images", "2"]
+    # any AP change, even a gain, exceeds a threshold of -100 points
+    assert main([*argv, "--max-ap-drop", "-100"]) == 2
+    err = capsys.readouterr().err
+    assert "more than --max-ap-drop -100.0" in err and "model_int8.onnx not written" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx"]
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--int8", "-o", "11"], "--int8 needs opset >= 13"),
+        (["--int8", "--decode_in_inference"], "drop --decode_in_inference"),
+        (["--keep-head-fp32"], "--keep-head-fp32 only apply with --int8"),
+        (["--int8", "--calib-images", "0"], "--calib-images must be >= 1"),
+    ],
+)
+def test_export_onnx_int8_flag_mistakes_are_one_line_errors(
+    tiny_exp, tmp_path, capsys, extra, message
+):
+    from yolox.tools.export_onnx import main
+
+    argv = ["-f", str(tiny_exp["exp_file"]), "-c", str(tiny_exp["ckpt"])]
+    assert main([*argv, "--output-name", str(tmp_path / "m.onnx"), *extra]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+    assert not list(tmp_path.iterdir())
+
+
+def test_int8_without_an_experiment_is_refused(tiny_exp, tmp_path, capsys):
+    from yolox.tools.export_onnx import main
+
+    argv = ["-c", str(tiny_exp["ckpt"]), "--output-name", str(tmp_path / "m.onnx"), "--int8"]
+    assert main(argv) == 2
+    assert "--int8 needs the experiment (-f or -n)" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ the validation scorer
+
+
+def test_validation_scorer_scores_subsets_and_returns_outputs_in_order(tiny_exp, tmp_path):
+    exp = tiny_exp["exp"]
+    fp32 = _onnx_file(tmp_path, tiny_exp["model"], tiny_exp["config"])
+    scorer = ValidationScorer(exp, batch_size=2)
+    assert len(scorer) == SYNTHETIC[1]
+    runtime = OnnxRuntime(fp32)
+    # the whole set: the same AP as the exported model scored by the exp's evaluator
+    ap_all, outputs = scorer.score(runtime, range(len(scorer)))
+    assert ap_all == pytest.approx(score_exported(exp, fp32, batch_size=3)[0], abs=1e-9)
+    assert len(outputs) == len(scorer)
+    # a shuffled subset: one output per image, in the order asked for, equal to that image's
+    order = [3, 0, 4]
+    _, subset_outputs = scorer.score(runtime, order)
+    assert len(subset_outputs) == len(order)
+    for index, (out,) in zip(order, subset_outputs):
+        np.testing.assert_allclose(out, runtime.run(scorer.image(index)), rtol=1e-5, atol=1e-4)
+
+
+# ------------------------------------------------------------------ NNCF accuracy control
+
+
+class OutputAgreement:
+    """A stand-in for :class:`ValidationScorer` whose metric falls as outputs leave fp32's:
+    100 / (1 + mean absolute deviation of the raw outputs from the fp32 model's), in points.
+    Accuracy control must then put operations back into float32 until the drop is small."""
+
+    def __init__(self, images: list, reference: list) -> None:
+        self.images = images
+        self.reference = reference
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def image(self, index: int) -> np.ndarray:
+        return self.images[index][None]
+
+    def score(self, runtime, indices) -> tuple:
+        outputs = [[runtime.run(self.image(i))] for i in indices]
+        deviation = np.mean(
+            [np.abs(o[0] - self.reference[i]).mean() for o, i in zip(outputs, indices)]
+        )
+        return 100.0 / (1.0 + float(deviation)), outputs
+
+
+def _fake_quantizers(model) -> int:
+    return sum(op.get_type_name() == "FakeQuantize" for op in model.get_ops())
+
+
+class SmallNet(torch.nn.Module):
+    """A few convolutions with YOLOX-like outputs [B, anchors, 8]: NNCF ranks every group of
+    quantizers by compiling a model per group, minutes for a nano, a second here."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        widths = (3, 16, 32, 32, 32, 32)
+        layers = []
+        for i, (c_in, c_out) in enumerate(zip(widths, widths[1:])):
+            layers += [torch.nn.Conv2d(c_in, c_out, 3, 1 + (i < 2), 1), torch.nn.ReLU()]
+        self.body = torch.nn.Sequential(*layers, torch.nn.Conv2d(widths[-1], 8, 1))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x / 255.0).flatten(2).transpose(1, 2)
+
+
+def test_accuracy_control_returns_costly_operations_to_float32():
+    pytest.importorskip("nncf", reason="nncf not installed (pip install -e '.[deploy]')")
+    import openvino as ov
+
+    from yolox.inference.openvino_export import quantize_openvino
+    from yolox.inference.runtimes import CompiledOpenVino
+
+    torch.manual_seed(0)
+    with torch.no_grad():
+        ov_model = ov.convert_model(SmallNet().eval(), example_input=torch.zeros(1, 3, SIZE, SIZE))
+    ov_model.output(0).get_tensor().set_names({"output"})  # as the exported IRs name it
+    images = _calibration(4)
+    core = ov.Core()
+
+    def metric(model, scorer) -> float:
+        return scorer.score(CompiledOpenVino(core.compile_model(model, "CPU"), {}), range(4))[0]
+
+    fp32 = CompiledOpenVino(core.compile_model(ov_model, "CPU"), {})
+    scorer = OutputAgreement(images, [fp32.run(a[None]) for a in images])
+    plain = quantize_openvino(ov_model, images, fast_bias_correction=None)
+    plain_drop = 100.0 - metric(plain, scorer)
+    assert plain_drop > 0
+    budget = 0.9 * plain_drop  # within reach by putting a few operations back into float
+    controlled = quantize_openvino(
+        ov_model, images, fast_bias_correction=None, accuracy=scorer, max_ap_drop=budget
+    )
+    controlled_drop = 100.0 - metric(controlled, scorer)
+    assert controlled_drop <= budget, (plain_drop, controlled_drop)
+    assert 0 < _fake_quantizers(controlled) < _fake_quantizers(plain)
+    assert controlled.get_rt_info(["yolox", "precision"]).astype(str) == '"int8"'
+
+
+@pytest.mark.slow
+def test_export_openvino_with_accuracy_control_writes_a_checked_model(tiny_exp, tmp_path, capsys):
+    pytest.importorskip("nncf", reason="nncf not installed (pip install -e '.[deploy]')")
+    from yolox.tools.export_openvino import main
+
+    output = tmp_path / "model.xml"
+    argv = ["-f", str(tiny_exp["exp_file"]), "-c", str(tiny_exp["ckpt"])]
+    argv += ["--output-name", str(output), "--int8", "--calib-images", "3", "--accuracy-control"]
+    assert main([*argv, "--max-ap-drop", "100"]) == 0
+    out = capsys.readouterr().out
+    assert "| fp32 |" in out and "| int8 |" in out
+    int8 = tmp_path / "model_int8.xml"
+    assert int8.is_file() and (tmp_path / "model_int8.bin").is_file()
+    assert ExportedPredictor(int8).metadata["precision"] == "int8"
