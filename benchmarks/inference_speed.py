@@ -3,6 +3,7 @@
     python benchmarks/inference_speed.py                       # yolox-s@640 and yolox-nano@416
     python benchmarks/inference_speed.py --compile --onnx       # plus torch.compile and ONNX Runtime
     python benchmarks/inference_speed.py --onnx --openvino --int8  # plus OpenVINO, int8 rows
+    python benchmarks/inference_speed.py --official-python /opt/official/bin/python  # + official
 
 Variants (cumulative steps of :func:`yolox.inference.fast.optimize_for_inference`): eager
 unfused, eager fused (the reference of the ratio column), + SPPF pooling, + channels-last
@@ -15,6 +16,17 @@ All variants of one model are timed interleaved in random order
 not absolute milliseconds. The ratio column is the median of per-round ratios to eager fused
 (``paired_ratio``), with quartiles. Every variant's output is compared with eager unfused: max abs difference and max difference relative
 to each output column's scale (boxes in pixels, scores in 0..1).
+
+``--official-python PYTHON`` adds "official YOLOX eager fused": Megvii's own package, imported
+by another environment's interpreter in a worker process (never by this one, and never a
+dependency; :mod:`yolox.testing.official_yolox`). The worker builds the network with the official
+constructors, loads this model's state dict strictly (the keys are the official ones), fuses it
+with the official ``fuse_model`` and runs on the same thread count; each timed call is one
+request over a pipe (tens of microseconds idle, up to a few milliseconds of wake-up under load)
+and one forward there, interleaved in the same rounds as the other variants. Its output should sit as close to eager unfused as our own "eager fused"
+does; a relative difference above 1e-2 prints a WARNING (same weights, another network: the
+checkpoint-compatibility promise is broken). The table is followed by the package's path and
+version, so a row from the wrong environment shows.
 
 Weights: random, then made realistic with the tests' ``perturb_`` (BN statistics measured on
 images). A freshly initialised YOLOX shrinks activations to denormal floats by dark5, which makes

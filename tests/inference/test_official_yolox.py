@@ -9,7 +9,9 @@ output must then equal our own fused model's.
 from __future__ import annotations
 
 import copy
+import importlib
 import importlib.util
+import inspect
 import os
 import shlex
 import signal
@@ -128,3 +130,32 @@ def test_benchmark_times_the_official_row_with_the_others(tmp_path):
     assert "WARNING" not in described
     broken = {**official, "max_rel_diff": 0.5}
     assert "WARNING: official YOLOX's output differs" in benchmark.describe_official(broken)
+
+
+#: parameter names of the official YOLOX callables the worker uses (YOLOX v0.1-0.3), in order
+OFFICIAL_SIGNATURES = {
+    "yolox.models.YOLOX": ["backbone", "head"],
+    "yolox.models.YOLOPAFPN": ["depth", "width", "in_features", "in_channels", "depthwise", "act"],
+    "yolox.models.YOLOFPN": ["depth", "in_features"],
+    "yolox.models.YOLOXHead": [
+        "num_classes",
+        "width",
+        "strides",
+        "in_channels",
+        "act",
+        "depthwise",
+    ],
+    "yolox.utils.fuse_model": ["model"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(OFFICIAL_SIGNATURES))
+def test_this_package_stands_in_with_the_official_signatures(name):
+    """The stand-in above is only meaningful if the worker's official calls mean the same here;
+    extra parameters of ours (attention) come after the official ones and are optional."""
+    module, _, attribute = name.rpartition(".")
+    target = getattr(importlib.import_module(module), attribute)
+    params = list(inspect.signature(target).parameters.values())
+    official = OFFICIAL_SIGNATURES[name]
+    assert [p.name for p in params[: len(official)]] == official
+    assert all(p.default is not inspect.Parameter.empty for p in params[len(official) :])
