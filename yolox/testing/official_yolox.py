@@ -107,6 +107,8 @@ class OfficialYoloxModel:
         self.pid = self._process.pid
         #: where the worker's ``yolox`` came from: yolox_file, yolox_version, torch_version, threads
         self.info: Dict = json.loads(self._reply("ready"))
+        for loaded in ("state_dict", "input"):  # less left behind if this process is killed
+            Path(spec[loaded]).unlink()
         mapped = np.load(spec["output"], mmap_mode="r+")
         self._output = torch.from_numpy(mapped)
 
