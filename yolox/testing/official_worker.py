@@ -39,6 +39,7 @@ def _build(spec: dict, torch):
     (not stored in checkpoints, so it must be set here like the official exps do)."""
     from yolox.models import YOLOX, YOLOXHead
 
+    shared = {k: spec[k] for k in ("in_channels", "act", "depthwise")}
     if spec["neck"] == "yolofpn":
         from yolox.models import YOLOFPN
 
@@ -46,20 +47,8 @@ def _build(spec: dict, torch):
     else:
         from yolox.models import YOLOPAFPN
 
-        backbone = YOLOPAFPN(
-            spec["depth"],
-            spec["width"],
-            in_channels=spec["in_channels"],
-            act=spec["act"],
-            depthwise=spec["depthwise"],
-        )
-    head = YOLOXHead(
-        spec["num_classes"],
-        spec["width"],
-        in_channels=spec["in_channels"],
-        act=spec["act"],
-        depthwise=spec["depthwise"],
-    )
+        backbone = YOLOPAFPN(spec["depth"], spec["width"], **shared)
+    head = YOLOXHead(spec["num_classes"], spec["width"], **shared)
     model = YOLOX(backbone, head)
     for module in model.modules():
         if isinstance(module, torch.nn.BatchNorm2d):
