@@ -105,12 +105,15 @@ class OfficialYoloxModel:
             self.close()
             raise UserError(f"official YOLOX via {self.python}: cannot start it: {exc}") from exc
         self.pid = self._process.pid
-        #: where the worker's ``yolox`` came from: yolox_file, yolox_version, torch_version, threads
-        self.info: Dict = json.loads(self._reply("ready"))
-        for loaded in ("state_dict", "input"):  # less left behind if this process is killed
-            Path(spec[loaded]).unlink()
-        mapped = np.load(spec["output"], mmap_mode="r+")
-        self._output = torch.from_numpy(mapped)
+        try:
+            #: where the worker's ``yolox`` came from: yolox_file, yolox_version, torch_version, threads
+            self.info: Dict = json.loads(self._reply("ready"))
+            for loaded in ("state_dict", "input"):  # less left behind if this process is killed
+                Path(spec[loaded]).unlink()
+            self._output = torch.from_numpy(np.load(spec["output"], mmap_mode="r+"))
+        except BaseException:  # Ctrl-C while it starts, too: no worker outlives a failed start
+            self.close()
+            raise
 
     def __call__(self) -> torch.Tensor:
         if self._process is None:
