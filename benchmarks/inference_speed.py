@@ -3,6 +3,7 @@
     python benchmarks/inference_speed.py                       # yolox-s@640 and yolox-nano@416
     python benchmarks/inference_speed.py --compile --onnx       # plus torch.compile and ONNX Runtime
     python benchmarks/inference_speed.py --onnx --openvino --int8  # plus OpenVINO, int8 rows
+    python benchmarks/inference_speed.py --official-python /opt/official/bin/python  # + official
 
 Variants (cumulative steps of :func:`yolox.inference.fast.optimize_for_inference`): eager
 unfused, eager fused (the reference of the ratio column), + SPPF pooling, + channels-last
@@ -16,6 +17,17 @@ not absolute milliseconds. The ratio column is the median of per-round ratios to
 (``paired_ratio``), with quartiles. Every variant's output is compared with eager unfused: max abs difference and max difference relative
 to each output column's scale (boxes in pixels, scores in 0..1).
 
+``--official-python PYTHON`` adds "official YOLOX eager fused": Megvii's own package, imported
+by another environment's interpreter in a worker process (never by this one, and never a
+dependency; :mod:`yolox.testing.official_yolox`). The worker builds the network with the official
+constructors, loads this model's state dict strictly (the keys are the official ones), fuses it
+with the official ``fuse_model`` and runs on the same thread count; each timed call is one
+request over a pipe (tens of microseconds idle, up to a few milliseconds of wake-up under load)
+and one forward there, interleaved in the same rounds as the other variants. Its output should sit as close to eager unfused as our own "eager fused"
+does; a relative difference above 1e-2 prints a WARNING (same weights, another network: the
+checkpoint-compatibility promise is broken). The table is followed by the package's path and
+version, so a row from the wrong environment shows.
+
 Weights: random, then made realistic with the tests' ``perturb_`` (BN statistics measured on
 images). A freshly initialised YOLOX shrinks activations to denormal floats by dark5, which makes
 every CPU kernel ~15x slower and would measure nothing useful.
@@ -24,6 +36,7 @@ every CPU kernel ~15x slower and would measure nothing useful.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import json
 import platform
@@ -36,6 +49,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 import torch
 
+import yolox
 from yolox.exp import get_exp
 from yolox.inference.fast import (
     chain_spp_pools,
@@ -43,6 +57,8 @@ from yolox.inference.fast import (
     to_channels_last,
 )
 from yolox.testing.fixtures import perturb_
+from yolox.testing.official_yolox import OfficialYoloxModel
+from yolox.utils.errors import run_command
 from yolox.utils.model_utils import fuse_model, profile_model
 from yolox.utils.timing import latency_against_baseline
 
@@ -66,6 +82,13 @@ def make_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--calib-images", type=int, default=8, help="calibration images of the int8 variants"
+    )
+    parser.add_argument(
+        "--official-python",
+        default=None,
+        metavar="PYTHON",
+        help="interpreter of another environment with official (Megvii) YOLOX installed: "
+        "adds an 'official YOLOX eager fused' row",
     )
     parser.add_argument("--output", default=None, help="write the rows as JSON here")
     return parser
@@ -217,6 +240,41 @@ def variants(model: torch.nn.Module, x: torch.Tensor, args) -> Dict[str, tuple]:
     return out
 
 
+OFFICIAL_ROW = "official YOLOX eager fused"
+
+#: relative difference above which official YOLOX and this project compute different networks
+#: (conv+BN folding alone differs by ~1e-4, see the table)
+OFFICIAL_MAX_REL_DIFF = 1e-2
+
+
+def official_runner(
+    model: torch.nn.Module, x: torch.Tensor, args, cleanup: contextlib.ExitStack
+) -> tuple:
+    """Official YOLOX's eager fused model in ``--official-python`` (its worker process ends when
+    ``cleanup`` closes), and its setup seconds."""
+    start = time.perf_counter()
+    official = OfficialYoloxModel(args.official_python, model, x, threads=args.threads)
+    return cleanup.enter_context(official), time.perf_counter() - start
+
+
+def describe_official(row: Dict) -> str:
+    """Where the official row's package came from, and a loud warning when the row disagrees."""
+    info = row["official_yolox"]
+    lines = [
+        f"{OFFICIAL_ROW} ({row['model']}): yolox {info['yolox_version']} from {info['yolox_file']}, "
+        f"torch {info['torch_version']}, {info['threads']} threads"
+    ]
+    if Path(info["yolox_file"]).parent == Path(yolox.__file__).resolve().parent:
+        lines.append("  note: that is this project's own package, not Megvii's YOLOX")
+    if row["max_rel_diff"] > OFFICIAL_MAX_REL_DIFF:
+        lines.append(
+            f"  WARNING: official YOLOX's output differs from this project's by "
+            f"{row['max_rel_diff']:.2e} of the output scale (> {OFFICIAL_MAX_REL_DIFF:g}): the "
+            "same weights give another network, so checkpoint compatibility is broken"
+        )
+    return "\n".join(lines)
+
+
 #: paired-ratio keys of ``latency_against_baseline`` -> the column names of this table
 VS_FUSED_KEYS = {"ratio_median": "vs_fused", "ratio_q1": "vs_fused_q1", "ratio_q3": "vs_fused_q3"}
 
@@ -231,32 +289,37 @@ def bench(spec: str, args) -> List[Dict]:
     model = build(name)
     gflops = profile_model(model, (size, size))["gflops"]
     x = torch.rand(1, 3, size, size, generator=torch.Generator().manual_seed(0)) * 255
-    runs = variants(model, x, args)
-    with torch.inference_mode():
-        reference = model(x)
-    scale = reference.abs().amax(dim=(0, 1)).clamp(min=1.0)
-    timings = latency_against_baseline(
-        {k: v[0] for k, v in runs.items()},
-        torch.device("cpu"),
-        "eager fused",
-        args.runs,
-        args.warmup,
-    )
-    rows = []
-    for variant, (runner, setup_s) in runs.items():
-        diff = (runner().float() - reference).abs()
-        rows.append(
-            {
-                "model": name,
-                "size": size,
-                "gflops": gflops,
-                "variant": variant,
-                "setup_s": setup_s,
-                "max_abs_diff": float(diff.max()),
-                "max_rel_diff": float((diff.amax(dim=(0, 1)) / scale).max()),
-                **_renamed(timings[variant], VS_FUSED_KEYS),
-            }
+    with contextlib.ExitStack() as cleanup:
+        runs = variants(model, x, args)
+        if args.official_python:
+            runs[OFFICIAL_ROW] = official_runner(model, x, args, cleanup)
+        with torch.inference_mode():
+            reference = model(x)
+        scale = reference.abs().amax(dim=(0, 1)).clamp(min=1.0)
+        timings = latency_against_baseline(
+            {k: v[0] for k, v in runs.items()},
+            torch.device("cpu"),
+            "eager fused",
+            args.runs,
+            args.warmup,
         )
+        rows = []
+        for variant, (runner, setup_s) in runs.items():
+            diff = (runner().float() - reference).abs()
+            rows.append(
+                {
+                    "model": name,
+                    "size": size,
+                    "gflops": gflops,
+                    "variant": variant,
+                    "setup_s": setup_s,
+                    "max_abs_diff": float(diff.max()),
+                    "max_rel_diff": float((diff.amax(dim=(0, 1)) / scale).max()),
+                    **_renamed(timings[variant], VS_FUSED_KEYS),
+                }
+            )
+            if isinstance(runner, OfficialYoloxModel):
+                rows[-1]["official_yolox"] = runner.info
     return rows
 
 
@@ -276,8 +339,7 @@ def to_markdown(rows: Sequence[Dict]) -> str:
     return "\n".join(lines)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = make_parser().parse_args(argv)
+def run(args, argv: Sequence[str]) -> int:
     torch.set_num_threads(args.threads)
     warnings.simplefilter("ignore")  # tracer/exporter chatter
     rows: List[Dict] = []
@@ -285,8 +347,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         rows.extend(bench(spec, args))
         print(to_markdown([r for r in rows if r["model"] == spec.split(":")[0]]), flush=True)
     meta = {
-        "command": "python benchmarks/inference_speed.py "
-        + " ".join(argv if argv is not None else sys.argv[1:]),
+        "command": "python benchmarks/inference_speed.py " + " ".join(argv),
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "platform": platform.platform(),
@@ -295,9 +356,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     }
     print(f"\n{meta['command']} | torch {meta['torch']}, {meta['threads']} threads")
     print(to_markdown(rows))
+    for row in rows:
+        if "official_yolox" in row:
+            print(describe_official(row))
     if args.output:
         Path(args.output).write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
     return 0
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(argv if argv is not None else sys.argv[1:])
+    args = make_parser().parse_args(argv)
+    return run_command("inference_speed", lambda: run(args, argv))
 
 
 if __name__ == "__main__":
