@@ -1,14 +1,16 @@
-"""AP and latency of a trained checkpoint: eager fused PyTorch, OpenVINO fp32 and OpenVINO int8.
+"""AP and latency of a trained checkpoint on every CPU deployment path, side by side.
 
     YOLOX_TEST_DATA=../shared/datasets python benchmarks/deploy_int8.py \\
         -f exps/ablation/bccd_nano.py -c YOLOX_outputs/bccd_nano/best_ckpt.pth \\
-        --calib-images 200 --threads 2 --output benchmarks/results/deploy_int8_bccd_nano.json
+        --calib-images 300 --threads 1 --output benchmarks/results/deploy_int8_bccd_nano.json
 
-The int8 model is made exactly as ``tools/export_openvino.py --int8`` makes it (NNCF, calibrated
-on the exp's training images letterboxed as inference does); AP50:95 and AP50 of fp32 and int8
-come from the exp's own evaluator on its validation set; latencies are batch-1 forwards at the
-exp's test size, interleaved in random order with eager fused PyTorch (the reference of the
-ratio column, ``latency_against_baseline``).
+Paths: eager fused PyTorch (the reference of the ratio column), ONNX Runtime fp32 and int8, and
+OpenVINO fp32 and int8. The int8 models are made exactly as the tools make them:
+``tools/export_onnx.py --int8`` (ONNX Runtime static QDQ; u8 weights on CPUs without VNNI) and
+``tools/export_openvino.py --int8`` (NNCF; ``--accuracy-control`` here too), calibrated on the
+exp's training images letterboxed as inference does. AP50:95 and AP50 come from the exp's own
+evaluator on its validation set; latencies are batch-1 forwards at the exp's test size,
+interleaved in random order (``latency_against_baseline``): compare ratios, not milliseconds.
 """
 
 from __future__ import annotations
@@ -25,17 +27,20 @@ from typing import Optional, Sequence
 import numpy as np
 import torch
 
-from yolox.exp import get_exp  # noqa: E402
-from yolox.inference.loading import class_names_for, load_model  # noqa: E402
-from yolox.inference.openvino_export import (  # noqa: E402
-    export_openvino,
-    quantize_openvino,
-    save_openvino,
+from yolox.exp import get_exp
+from yolox.inference.export import export_onnx
+from yolox.inference.loading import class_names_for, load_model
+from yolox.inference.openvino_export import export_openvino, quantize_openvino, save_openvino
+from yolox.inference.quantize import (
+    ValidationScorer,
+    calibration_images,
+    cpu_int8_flags,
+    quantize_onnx,
+    score_exported,
 )
-from yolox.inference.quantize import calibration_images, compare_ap  # noqa: E402
-from yolox.inference.runtimes import OpenVinoRuntime  # noqa: E402
-from yolox.utils.model_utils import fuse_model  # noqa: E402
-from yolox.utils.timing import latency_against_baseline  # noqa: E402
+from yolox.inference.runtimes import open_runtime
+from yolox.utils.model_utils import fuse_model
+from yolox.utils.timing import latency_against_baseline
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -44,11 +49,57 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("-c", "--ckpt", required=True)
     parser.add_argument("--calib-images", type=int, default=300)
     parser.add_argument("--keep-head-fp32", action="store_true")
+    parser.add_argument(
+        "--accuracy-control",
+        type=float,
+        default=None,
+        metavar="MAX_AP_DROP",
+        help="OpenVINO int8 through NNCF's accuracy control with this AP50:95 budget",
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--output", default=None, help="write the results as JSON here")
     return parser
+
+
+def export_all(exp, loaded, images, size, tmp: Path, args) -> dict:
+    """path name -> exported file, made as the tools make them."""
+    names = class_names_for(loaded, exp)
+    files = {"ONNX Runtime fp32": tmp / "fp32.onnx", "OpenVINO fp32": tmp / "fp32.xml"}
+    export_onnx(
+        copy.deepcopy(loaded.model),
+        files["ONNX Runtime fp32"],
+        test_size=size,
+        opset=13,
+        class_names=names,
+        config=loaded.config,
+    )
+    files["ONNX Runtime int8"] = Path(
+        quantize_onnx(
+            files["ONNX Runtime fp32"],
+            tmp / "int8.onnx",
+            images,
+            keep_head_fp32=args.keep_head_fp32,
+        )
+    )
+    ov_model = export_openvino(
+        copy.deepcopy(loaded.model),
+        files["OpenVINO fp32"],
+        test_size=size,
+        class_names=names,
+        config=loaded.config,
+    )
+    accuracy = None if args.accuracy_control is None else ValidationScorer(exp)
+    quantized = quantize_openvino(
+        ov_model,
+        images,
+        keep_head_fp32=args.keep_head_fp32,
+        accuracy=accuracy,
+        max_ap_drop=args.accuracy_control or 0.0,
+    )
+    files["OpenVINO int8"] = Path(save_openvino(quantized, tmp / "int8.xml"))
+    return files
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -57,37 +108,26 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     exp = get_exp(args.exp_file)
     size = tuple(int(s) for s in exp.test_size)
     loaded = load_model(args.ckpt, exp=exp, device="cpu")
-    tmp = Path(tempfile.mkdtemp())
-    fp32_path, int8_path = tmp / "fp32.xml", tmp / "int8.xml"
-    ov_model = export_openvino(
-        copy.deepcopy(loaded.model),
-        fp32_path,
-        test_size=size,
-        class_names=class_names_for(loaded, exp),
-        config=loaded.config,
-    )
     images = calibration_images(exp, args.calib_images, size)
-    quantized = quantize_openvino(ov_model, images, keep_head_fp32=args.keep_head_fp32)
-    save_openvino(quantized, int8_path)
-    comparison = compare_ap(exp, fp32_path, int8_path)
+    files = export_all(exp, loaded, images, size, Path(tempfile.mkdtemp()), args)
+    ap = {name: score_exported(exp, path) for name, path in files.items()}
+    ap50_95, ap50, _ = exp.eval(loaded.model.eval(), exp.get_evaluator(8, False), False)
+    ap["eager fused"] = (100.0 * ap50_95, 100.0 * ap50)
 
     fused = fuse_model(copy.deepcopy(loaded.model).eval())
     fused.head.decode_in_inference = True
     x = torch.from_numpy(np.stack(images[:1]))
-    fp32_rt = OpenVinoRuntime(fp32_path, threads=args.threads)
-    int8_rt = OpenVinoRuntime(int8_path, threads=args.threads)
+    feed = x.numpy()
 
     def eager():
         with torch.inference_mode():
             return fused(x)
 
-    feed = x.numpy()
+    runners = {"eager fused": eager}
+    for name, path in files.items():
+        runners[name] = lambda runtime=open_runtime(path, threads=args.threads): runtime.run(feed)
     timings = latency_against_baseline(
-        {
-            "eager fused": eager,
-            "OpenVINO fp32": lambda: fp32_rt.run(feed),
-            "OpenVINO int8": lambda: int8_rt.run(feed),
-        },
+        runners,
         torch.device("cpu"),
         "eager fused",
         args.runs,
@@ -96,22 +136,26 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     command = "python benchmarks/deploy_int8.py " + " ".join(
         argv if argv is not None else sys.argv[1:]
     )
+    flags = cpu_int8_flags()
     print(f"{command}\ntorch {torch.__version__}, {args.threads} threads, {platform.platform()}")
-    print(f"\nAP on {exp.exp_name}'s validation set at {size[0]}x{size[1]} (points):")
-    print(comparison.table())
-    print("\n| variant | median (ms) | IQR (ms) | vs eager fused | its IQR |")
-    print("|---|---:|---:|---:|---|")
+    print(f"CPU int8 flags: {', '.join(flags) or 'none found'}")
+    print(f"\n{exp.exp_name} at {size[0]}x{size[1]}, AP on its validation set (points):\n")
+    print("| path | AP50:95 | AP50 | median (ms) | IQR (ms) | vs eager fused | its IQR |")
+    print("|---|---:|---:|---:|---:|---:|---|")
     for name, stats in timings.items():
+        ap50_95, ap50 = ap[name]
         print(
-            f"| {name} | {stats['median_ms']:.1f} | {stats['iqr_ms']:.1f} | "
-            f"{stats['ratio_median']:.3f} | {stats['ratio_q1']:.3f}-{stats['ratio_q3']:.3f} |"
+            f"| {name} | {ap50_95:.2f} | {ap50:.2f} | {stats['median_ms']:.1f} | "
+            f"{stats['iqr_ms']:.1f} | {stats['ratio_median']:.3f} | "
+            f"{stats['ratio_q1']:.3f}-{stats['ratio_q3']:.3f} |"
         )
     if args.output:
         Path(args.output).write_text(
             json.dumps(
                 {
                     "command": command,
-                    "ap_points": {"fp32": comparison.fp32, "int8": comparison.int8},
+                    "cpu_int8_flags": list(flags),
+                    "ap_points": ap,
                     "latency": timings,
                     "calibration_images": len(images),
                     "test_size": size,

@@ -10,7 +10,9 @@ unfused, eager fused (the reference of the ratio column), + SPPF pooling, + chan
 (= the default fast path), optionally + torch.compile, ONNX Runtime on the fused model, OpenVINO
 fp32 (the dynamic-shape IR of ``tools/export_openvino.py``, run by the same runtime as the
 predictor), and with ``--int8`` OpenVINO int8 (NNCF) and ONNX Runtime int8 (static QDQ,
-per-channel weights), both calibrated on a few images (speed does not depend on which).
+per-channel weights, once with s8 and once with u8 weights: ``tools/export_onnx.py --int8``
+picks u8 on CPUs without VNNI), all calibrated on a few images (speed does not depend on which).
+The JSON records the CPU's int8-relevant flags (AVX2, AVX-512, VNNI, AMX).
 All variants of one model are timed interleaved in random order
 (``latency_against_baseline``), so load from other processes hits them equally: compare ratios,
 not absolute milliseconds. The ratio column is the median of per-round ratios to eager fused
@@ -56,6 +58,7 @@ from yolox.inference.fast import (
     optimize_for_inference,
     to_channels_last,
 )
+from yolox.inference.quantize import cpu_int8_flags
 from yolox.testing.fixtures import perturb_
 from yolox.testing.official_yolox import OfficialYoloxModel
 from yolox.utils.errors import run_command
@@ -141,38 +144,23 @@ def onnx_runners(model: torch.nn.Module, x: torch.Tensor, args) -> Dict[str, tup
         time.perf_counter() - start,
     )
     if args.int8:
-        from onnxruntime.quantization import (
-            CalibrationDataReader,
-            QuantFormat,
-            QuantType,
-            quantize_static,
-        )
+        from yolox.inference.quantize import quantize_onnx
 
-        class Reader(CalibrationDataReader):
-            def __init__(self) -> None:
-                self.feeds = iter(
-                    {"images": a[None]} for a in calibration_batch(x, args.calib_images)
-                )
-
-            def get_next(self):
-                return next(self.feeds, None)
-
-        start = time.perf_counter()
-        int8_path = path.with_name("model_int8.onnx")
-        quantize_static(
-            str(path),
-            str(int8_path),
-            Reader(),
-            quant_format=QuantFormat.QDQ,
-            per_channel=True,
-            activation_type=QuantType.QUInt8,
-            weight_type=QuantType.QInt8,
-        )
-        runtime = OnnxRuntime(int8_path, threads=args.threads)
-        out["ONNX Runtime int8 (static QDQ)"] = (
-            _decoding(runtime.run, x, model.head.strides),
-            time.perf_counter() - start,
-        )
+        # the tool's quantizer (tools/export_onnx.py --int8), with each weight type: it picks
+        # u8 weights on CPUs without VNNI (s8 saturates there and loses AP), s8 on the others
+        for label, signed in (("s8", True), ("u8", False)):
+            start = time.perf_counter()
+            int8_path = quantize_onnx(
+                path,
+                path.with_name(f"model_int8_{label}.onnx"),
+                calibration_batch(x, args.calib_images),
+                signed_weights=signed,
+            )
+            runtime = OnnxRuntime(int8_path, threads=args.threads)
+            out[f"ONNX Runtime int8 ({label} weights)"] = (
+                _decoding(runtime.run, x, model.head.strides),
+                time.perf_counter() - start,
+            )
     return out
 
 
@@ -351,6 +339,7 @@ def run(args, argv: Sequence[str]) -> int:
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "platform": platform.platform(),
+        "cpu_int8_flags": list(cpu_int8_flags()),
         "runs": args.runs,
         "warmup": args.warmup,
     }
