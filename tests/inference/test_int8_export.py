@@ -179,8 +179,13 @@ def test_export_onnx_int8_refuses_over_the_threshold_and_writes_nothing(tiny_exp
     # any AP change, even a gain, exceeds a threshold of -100 points
     assert main([*argv, "--max-ap-drop", "-100"]) == 2
     err = capsys.readouterr().err
-    assert "more than --max-ap-drop -100.0" in err and "model_int8.onnx not written" in err
+    assert "more than --max-ap-drop -100.0" in err and "model_int8.onnx not written;" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.onnx"]
+    # an int8 file of an earlier export is left alone, and the message says whose it is
+    (tmp_path / "model_int8.onnx").write_bytes(b"earlier")
+    assert main([*argv, "--max-ap-drop", "-100"]) == 2
+    assert "already there is from an earlier export" in capsys.readouterr().err
+    assert (tmp_path / "model_int8.onnx").read_bytes() == b"earlier"
 
 
 @pytest.mark.parametrize(

@@ -249,11 +249,16 @@ def accept_int8(
     print(f"AP on the validation set of {exp.exp_name} at {size[0]}x{size[1]}:")
     print(comparison.table())
     if comparison.drop > max_ap_drop:
+        stale = (
+            f" (the {os.fspath(target)} already there is from an earlier export)"
+            if os.path.exists(target)
+            else ""
+        )
         raise UserError(
             f"int8 loses {comparison.drop:.2f} AP50:95 points (fp32 {comparison.fp32[0]:.2f}, "
             f"int8 {comparison.int8[0]:.2f}), more than --max-ap-drop {max_ap_drop}: "
-            f"{os.fspath(target)} not written; try --keep-head-fp32, more --calib-images, "
-            "--accuracy-control (OpenVINO), or a larger --max-ap-drop"
+            f"{os.fspath(target)} not written{stale}; try --keep-head-fp32, more "
+            "--calib-images, --accuracy-control (OpenVINO), or a larger --max-ap-drop"
         )
     for source, destination in zip(model_files(candidate), model_files(target)):
         shutil.move(source, destination)
