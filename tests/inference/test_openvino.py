@@ -1,15 +1,15 @@
 """OpenVINO backend and int8 quantization: parity with PyTorch, metadata, every attention type.
 
-The int8 tests use briefly trained checkpoints (a shared base trained once per session on the
-generated dataset, then each attention type fine-tuned from it), so activations and scores
-have the distributions quantization meets in practice; random weights would not tell a module
-that quantizes badly from one that does not.
+The int8 tests use trained checkpoints (the session fixture ``trained_synthetic`` of conftest.py:
+a nano trained on the generated shapes, then each attention type fine-tuned from it), so
+activations and scores have the distributions quantization meets in practice and the top
+detections are confident enough to compare; random weights would not tell a module that
+quantizes badly from one that does not.
 """
 
 from __future__ import annotations
 
 import copy
-import itertools
 from pathlib import Path
 
 import numpy as np
@@ -19,14 +19,13 @@ import torch
 from yolox.testing.fixtures import (
     CLASS_NAMES,
     make_model,
-    nano_config,
     save_model_checkpoint,
     write_synthetic_exp,
 )
 
 ov = pytest.importorskip("openvino", reason="openvino not installed (pip install -e '.[deploy]')")
 
-from yolox.inference import ExportedPredictor, Predictor, letterbox  # noqa: E402
+from yolox.inference import ExportedPredictor, Predictor  # noqa: E402
 from yolox.inference.openvino_export import (  # noqa: E402
     export_openvino,
     quantize_openvino,
@@ -34,12 +33,10 @@ from yolox.inference.openvino_export import (  # noqa: E402
 )
 from yolox.models.attention import available_attention  # noqa: E402
 from yolox.models.build import build_model  # noqa: E402
+from yolox.testing.agreement import detection_agreement  # noqa: E402
+from yolox.testing.shapes_training import SHAPES_IMAGES, SHAPES_SIZE  # noqa: E402
 
-SIZE = 128
-#: note: the fixture's models are trained for ~40 steps only (top scores ~0.01), too weakly
-#: for a top-k detection-agreement tolerance between int8 and fp32 (measured: top-5 anchors'
-#: IoU 0.16-0.9), so int8 and fp32 are compared over all anchors (box deviation, logit
-#: correlation); int8 AP is measured on a trained BCCD model in benchmarks/deploy_int8.md.
+SIZE = SHAPES_SIZE
 
 
 def test_fp32_ir_matches_pytorch_at_another_size_and_batch(tmp_path):
@@ -97,97 +94,75 @@ def test_predictor_batch_matches_pytorch_predictor(tmp_path):
 
 # ---------------------------------------------------------------- int8, per attention type
 
-
-def _train(model: torch.nn.Module, loader, steps: int, lr: float) -> torch.nn.Module:
-    """A few SGD steps, then BatchNorm statistics re-measured on training batches (YOLOX's BN
-    momentum of 0.03 leaves running statistics far from the weights after so few steps)."""
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, nesterov=True)
-    model.train()
-    batches = itertools.cycle(loader)
-    for _ in range(steps):
-        images, targets = next(batches)[:2]
-        loss = model(images.float(), targets.float())["total_loss"]
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-    norms = [m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)]
-    momenta = [m.momentum for m in norms]
-    for norm in norms:
-        norm.reset_running_stats()
-        norm.momentum = None  # cumulative average over the batches below
-    with torch.no_grad():
-        for _ in range(3):
-            images, targets = next(batches)[:2]
-            model(images.float(), targets.float())
-    for norm, momentum in zip(norms, momenta):
-        norm.momentum = momentum
-    return model.eval()
+#: the int8 paths: OpenVINO IR quantized by NNCF, ONNX quantized by ONNX Runtime
+INT8_PATHS = ("openvino", "onnxruntime")
+#: calibration images (training set) and the top detections per validation image compared
+CALIB_IMAGES, TOP_K = 8, 5
+#: Tolerances of int8 against fp32, over fp32's top detections (score >= 0.3) on the fixture's
+#: validation images (measured on the nine types and both paths, see docs/inference.md):
+#: the median IoU of each detection's int8 twin (same class; measured 0.86-0.97), the fraction
+#: of twins with IoU >= 0.5 (0.78-1.0), the median score difference (0.02-0.06), and int8's
+#: number of detections >= 0.3 over fp32's (1.1-1.8: int8 lifts a few borderline anchors).
+#: A module whose int8 graph is broken moves boxes and scores far beyond these.
+MIN_MEDIAN_IOU, MIN_MATCHED, MAX_MEDIAN_SCORE_DIFF = 0.8, 0.7, 0.1
+MIN_COUNT_RATIO, MAX_COUNT_RATIO = 0.5, 2.5
 
 
-@pytest.fixture(scope="session")
-def synthetic(tmp_path_factory):
-    """The generated dataset (small), its exp at 128 px, a loader and a base nano trained on it."""
-    from yolox.exp.synthetic import SyntheticExp
+def _export_fp32_and_int8(path: str, model, calibration, folder: Path) -> tuple:
+    """(fp32 file, int8 file) of ``model`` exported and quantized through one int8 path."""
+    if path == "openvino":
+        fp32_path, int8_path = folder / "fp32.xml", folder / "int8.xml"
+        ov_model = export_openvino(model, fp32_path, test_size=(SIZE, SIZE))
+        save_openvino(quantize_openvino(ov_model, calibration), int8_path)
+    else:
+        from yolox.inference.export import export_onnx
+        from yolox.inference.quantize import quantize_onnx
 
-    exp = SyntheticExp()
-    exp.data_dir = str(tmp_path_factory.mktemp("synthetic") / "data")
-    exp.synthetic_images = (48, 8)
-    exp.input_size = exp.test_size = (SIZE, SIZE)
-    dataset = exp.get_dataset()
-    loader = torch.utils.data.DataLoader(dataset, batch_size=8, shuffle=True, drop_last=True)
-    torch.manual_seed(0)
-    config = nano_config(None, class_names=exp.class_names)
-    base = build_model(config)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # session fixtures start before the autouse single_thread
-    try:
-        _train(base, loader, steps=36, lr=0.02)
-    finally:
-        torch.set_num_threads(threads)
-    val = exp.get_eval_dataset()
-    batch = np.stack([letterbox(val.load_image(i), (SIZE, SIZE))[0] for i in range(4)])
-    return {"exp": exp, "loader": loader, "base": base, "config": config, "val_batch": batch}
+        fp32_path, int8_path = folder / "fp32.onnx", folder / "int8.onnx"
+        export_onnx(model, fp32_path, test_size=(SIZE, SIZE), dynamic=True, opset=13)
+        quantize_onnx(fp32_path, int8_path, calibration)
+    return fp32_path, int8_path
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("path", INT8_PATHS)
 @pytest.mark.parametrize("attention", available_attention())
-def test_int8_model_of_every_attention_type_agrees_with_fp32(attention, synthetic, tmp_path):
-    pytest.importorskip("nncf", reason="nncf not installed (pip install -e '.[deploy]')")
+def test_int8_detections_of_every_attention_type_agree_with_fp32(
+    attention, path, trained_synthetic, tmp_path
+):
+    pytest.importorskip("nncf" if path == "openvino" else "onnxruntime.quantization")
     from yolox.inference.quantize import calibration_images
 
-    torch.manual_seed(1)
-    model = build_model(nano_config(attention, class_names=synthetic["exp"].class_names))
-    model.load_state_dict(synthetic["base"].state_dict(), strict=False)
-    _train(model, synthetic["loader"], steps=4, lr=0.01)  # the attention weights learn too
-    fp32_path, int8_path = tmp_path / "fp32.xml", tmp_path / "int8.xml"
-    ov_model = export_openvino(model, fp32_path, test_size=(SIZE, SIZE))
-    images = calibration_images(synthetic["exp"], 8, (SIZE, SIZE))
-    save_openvino(quantize_openvino(ov_model, images, fast_bias_correction=None), int8_path)
+    model = trained_synthetic.with_attention(attention)
+    calibration = calibration_images(trained_synthetic.exp, CALIB_IMAGES, (SIZE, SIZE))
+    fp32_path, int8_path = _export_fp32_and_int8(path, model, calibration, tmp_path)
 
     int8 = ExportedPredictor(int8_path)
     assert int8.metadata["precision"] == "int8"
-    assert _count_int8_quantizers(int8_path) > 0
-    fp32 = ExportedPredictor(fp32_path).forward(synthetic["val_batch"])
-    quantized = int8.forward(synthetic["val_batch"])
-    assert quantized.shape == fp32.shape and np.isfinite(quantized).all()
-    # objectness and class scores are still probabilities
-    assert (quantized[..., 4:] >= 0).all() and (quantized[..., 4:] <= 1).all()
-    # and int8 agrees with fp32 over every anchor (top-k detections would be too few and too
-    # weak on this briefly trained model to compare). Boxes and objectness carry the signal;
-    # class scores of so short a training are nearly flat, so their correlation is mostly
-    # quantization noise (0.88-0.98 measured) and is not asserted. Measured on the nine types:
-    # box deviation median 0.2 % of the image, objectness logit correlation >= 0.99.
-    box_error = np.abs(quantized[..., :4] - fp32[..., :4]) / SIZE
-    assert np.median(box_error) < 0.01, (
-        f"{attention}: median box deviation {np.median(box_error):.4f}"
-    )
-    corr = np.corrcoef(_logit(fp32[..., 4]).ravel(), _logit(quantized[..., 4]).ravel())[0, 1]
-    assert corr > 0.95, f"{attention}: int8 objectness logits correlate {corr:.3f} with fp32"
+    if path == "openvino":
+        assert _count_int8_quantizers(int8_path) > 0
+    images = trained_synthetic.val_batch
+    fp32_out = ExportedPredictor(fp32_path).forward(images)
+    int8_out = int8.forward(images)
+    assert int8_out.shape == fp32_out.shape and np.isfinite(int8_out).all()
+    assert (int8_out[..., 4:] >= 0).all() and (int8_out[..., 4:] <= 1).all()
+
+    num_classes = trained_synthetic.exp.num_classes
+    _assert_int8_agrees(fp32_out, int8_out, num_classes, f"{attention} via {path}")
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
+def _assert_int8_agrees(fp32_out, int8_out, num_classes: int, label: str) -> None:
+    """The tolerances above, on decoded outputs of the fp32 and int8 models."""
+    # the detections a user sees: each of fp32's top detections has an int8 twin of its class
+    agreement = detection_agreement(fp32_out, int8_out, num_classes, top_k=TOP_K)
+    summary = f"{label}: {agreement.summary()}"
+    print(summary)
+    assert len(agreement.ious) >= len(fp32_out), f"the fixture detects too little: {summary}"
+    assert np.median(agreement.ious) >= MIN_MEDIAN_IOU, summary
+    assert agreement.matched(0.5) >= MIN_MATCHED, summary
+    assert np.median(agreement.score_diffs) <= MAX_MEDIAN_SCORE_DIFF, summary
+    ratio = agreement.candidate_count / agreement.reference_count
+    assert MIN_COUNT_RATIO <= ratio <= MAX_COUNT_RATIO, summary
 
 
 def _count_int8_quantizers(path: Path) -> int:
@@ -201,15 +176,19 @@ def _count_int8_quantizers(path: Path) -> int:
 
 
 @pytest.mark.slow
-def test_export_tool_refuses_an_int8_model_over_the_ap_drop_threshold(synthetic, tmp_path, capsys):
+def test_export_tool_refuses_an_int8_model_over_the_ap_drop_threshold(
+    trained_synthetic, tmp_path, capsys
+):
     pytest.importorskip("nncf", reason="nncf not installed (pip install -e '.[deploy]')")
     from yolox.tools.export_openvino import main
 
-    ckpt = save_model_checkpoint(tmp_path / "base.pth", synthetic["base"], synthetic["config"])
+    ckpt = save_model_checkpoint(
+        tmp_path / "base.pth", trained_synthetic.base, trained_synthetic.config
+    )
     exp_file = write_synthetic_exp(
         tmp_path / "synthetic_exp.py",
-        f"self.data_dir = {synthetic['exp'].data_dir!r}\n"
-        "self.synthetic_images = (48, 8)\n"
+        f"self.data_dir = {trained_synthetic.exp.data_dir!r}\n"
+        f"self.synthetic_images = {SHAPES_IMAGES}\n"
         f"self.input_size = self.test_size = ({SIZE}, {SIZE})",
     )
     output = tmp_path / "out" / "model.xml"
