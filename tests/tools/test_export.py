@@ -177,3 +177,20 @@ def test_export_tool_reports_missing_checkpoint(tmp_path, capsys):
         == 2
     )
     assert "checkpoint not found" in capsys.readouterr().err
+
+
+def test_dynamic_export_without_class_names_still_predicts(tmp_path):
+    """A dynamic graph's output width is unknown: the class count comes from the metadata."""
+    from yolox.inference import ExportedPredictor, Predictor
+
+    model, _ = make_model(None, seed=4)
+    path = tmp_path / "anonymous.onnx"
+    export_onnx(model, path, test_size=EXPORT_SIZE, dynamic=True, simplify=False)
+    exported = ExportedPredictor(path, conf=1e-3, nms=0.45)
+    assert exported.num_classes == model.head.num_classes
+    assert exported.class_names == tuple(str(c) for c in range(model.head.num_classes))
+    image = str(write_image(tmp_path / "img.jpg", 90, 120))
+    reference = Predictor(model, None, test_size=EXPORT_SIZE, conf=1e-3, nms=0.45, device="cpu")
+    a, b = exported.predict(image), reference.predict(image)
+    assert len(b) > 0 and len(a) == len(b)
+    np.testing.assert_array_equal(a.class_ids, b.class_ids)

@@ -77,7 +77,12 @@ class ExportedPredictor:
         self.strides = tuple(meta.get("strides", (8, 16, 32)))
         names = class_names or meta.get("class_names")
         width = self.runtime.output_width
-        self.num_classes = int(width) - 5 if width is not None else len(names or [])
+        # the output width, else the export's own count (dynamic graphs), else the names given
+        self.num_classes = (
+            int(width) - 5
+            if width is not None
+            else int(meta.get("num_classes", len(names or [])))
+        )
         self.class_names = tuple(names) if names else tuple(map(str, range(self.num_classes)))
         self.conf = float(conf)
         self.nms = float(nms)

@@ -114,8 +114,13 @@ def quantize_openvino(
     options: dict = {
         "subset_size": len(images),
         "preset": nncf.QuantizationPreset.MIXED,
-        "fast_bias_correction": fast_bias_correction,
+        "fast_bias_correction": bool(fast_bias_correction),
     }
+    if fast_bias_correction is None:
+        # NNCF reads None as False (the slow full correction): switching it off takes this
+        options["advanced_parameters"] = nncf.AdvancedQuantizationParameters(
+            disable_bias_correction=True
+        )
     if keep_head_fp32:
         options["ignored_scope"] = nncf.IgnoredScope(
             patterns=list(HEAD_OUTPUT_PATTERNS), validate=False
