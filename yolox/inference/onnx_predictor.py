@@ -79,9 +79,7 @@ class ExportedPredictor:
         width = self.runtime.output_width
         # the output width, else the export's own count (dynamic graphs), else the names given
         self.num_classes = (
-            int(width) - 5
-            if width is not None
-            else int(meta.get("num_classes", len(names or [])))
+            int(width) - 5 if width is not None else int(meta.get("num_classes", len(names or [])))
         )
         self.class_names = tuple(names) if names else tuple(map(str, range(self.num_classes)))
         self.conf = float(conf)
