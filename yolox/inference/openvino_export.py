@@ -116,18 +116,19 @@ def quantize_openvino(
         "preset": nncf.QuantizationPreset.MIXED,
         "fast_bias_correction": bool(fast_bias_correction),
     }
-    if fast_bias_correction is None:
-        # NNCF reads None as False (the slow full correction): switching it off takes this
-        options["advanced_parameters"] = nncf.AdvancedQuantizationParameters(
-            disable_bias_correction=True
-        )
+    # NNCF reads fast_bias_correction=None as False (the slow full correction)
+    advanced = nncf.AdvancedQuantizationParameters(
+        disable_bias_correction=fast_bias_correction is None
+    )
     if keep_head_fp32:
         options["ignored_scope"] = nncf.IgnoredScope(
             patterns=list(HEAD_OUTPUT_PATTERNS), validate=False
         )
     calibration_set = nncf.Dataset(images, lambda chw: chw[None])
     if accuracy is None:
-        quantized = nncf.quantize(ov_model, calibration_set, **options)
+        quantized = nncf.quantize(
+            ov_model, calibration_set, advanced_parameters=advanced, **options
+        )
     else:
         metadata = read_openvino_metadata(ov_model)
 
@@ -143,6 +144,7 @@ def quantize_openvino(
             validate,
             max_drop=float(max_ap_drop),
             drop_type=nncf.DropType.ABSOLUTE,
+            advanced_quantization_parameters=advanced,
             **options,
         )
     quantized.set_rt_info('"int8"', ["yolox", "precision"])
