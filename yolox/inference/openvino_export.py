@@ -103,6 +103,10 @@ def quantize_openvino(
     :func:`yolox.inference.quantize.calibration_images`). ``accuracy``: quantize with NNCF's
     accuracy control against the exp's validation AP (``max_ap_drop`` AP50:95 points, absolute).
     The metadata is carried over with ``yolox.precision`` set to ``"int8"``.
+
+    Accuracy control runs best in a process of its own, as ``tools/export_openvino.py`` does:
+    in a long-lived test process that went on to start subprocesses, one of them crashed
+    afterwards (SIGSEGV in the vDSO's clock_gettime; nncf 3.4, openvino 2026.4).
     """
     try:
         import nncf
