@@ -110,8 +110,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     loaded = load_model(args.ckpt, exp=exp, device="cpu")
     images = calibration_images(exp, args.calib_images, size)
     files = export_all(exp, loaded, images, size, Path(tempfile.mkdtemp()), args)
-    ap = {name: score_exported(exp, path) for name, path in files.items()}
-    ap50_95, ap50, _ = exp.eval(loaded.model.eval(), exp.get_evaluator(8, False), False)
+    evaluator = exp.get_evaluator(8, False)
+    ap = {name: score_exported(exp, path, evaluator=evaluator) for name, path in files.items()}
+    ap50_95, ap50, _ = exp.eval(loaded.model.eval(), evaluator, False)
     ap["eager fused"] = (100.0 * ap50_95, 100.0 * ap50)
 
     fused = fuse_model(copy.deepcopy(loaded.model).eval())

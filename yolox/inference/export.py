@@ -22,7 +22,14 @@ from torch import nn
 
 from yolox.utils.device import model_device
 
-__all__ = ["DEFAULT_OPSET", "export_metadata", "export_onnx", "export_torchscript", "output_path"]
+__all__ = [
+    "DEFAULT_OPSET",
+    "export_metadata",
+    "export_onnx",
+    "export_torchscript",
+    "output_path",
+    "set_onnx_metadata",
+]
 
 DEFAULT_OPSET = 11
 _NEEDS_OPSET = re.compile(r"added in version (\d+)")
@@ -46,6 +53,16 @@ def export_metadata(
     if config is not None:
         meta["model_config"] = config.to_dict() if hasattr(config, "to_dict") else dict(config)
     return {f"yolox.{k}": json.dumps(v) for k, v in meta.items()}
+
+
+def set_onnx_metadata(proto: Any, metadata: Dict[str, str]) -> None:
+    """Write ``metadata`` into an ONNX model's ``metadata_props``, replacing keys it has."""
+    for key, value in metadata.items():
+        entry = next((p for p in proto.metadata_props if p.key == key), None)
+        if entry is None:
+            entry = proto.metadata_props.add()
+            entry.key = key
+        entry.value = value
 
 
 def output_path(path: Union[str, os.PathLike]) -> str:
@@ -139,11 +156,9 @@ def export_onnx(
             if not ok:
                 raise RuntimeError("onnxsim could not validate the simplified model")
             simplified = True
-    for key, value in export_metadata(
-        model, class_names, test_size, decode_in_inference, config
-    ).items():
-        entry = proto.metadata_props.add()
-        entry.key, entry.value = key, value
+    set_onnx_metadata(
+        proto, export_metadata(model, class_names, test_size, decode_in_inference, config)
+    )
     onnx.checker.check_model(proto)
     onnx.save(proto, os.fspath(path))
     logger.info(

@@ -24,6 +24,7 @@ from loguru import logger
 
 from yolox.utils.errors import UserError
 
+from .export import set_onnx_metadata
 from .onnx_predictor import ExportedModel
 from .predictor import letterbox
 
@@ -128,8 +129,8 @@ def quantize_onnx(
     )
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
-    feeds = [{"": np.ascontiguousarray(a, dtype=np.float32)[None]} for a in calibration]
-    if not feeds:
+    batches = [np.ascontiguousarray(a, dtype=np.float32)[None] for a in calibration]
+    if not batches:
         raise ValueError("int8 calibration needs at least one image")
     int8_path = os.fspath(int8_path)
 
@@ -143,7 +144,7 @@ def quantize_onnx(
 
         class Feeds(CalibrationDataReader):
             def __init__(self) -> None:
-                self.items = iter({input_name: f[""]} for f in feeds)
+                self.items = iter({input_name: batch} for batch in batches)
 
             def get_next(self):
                 return next(self.items, None)
@@ -163,25 +164,21 @@ def quantize_onnx(
             extra_options={"CalibMovingAverage": True},
         )
     quantized = onnx.load(int8_path)
-    _set_onnx_metadata(quantized, "yolox.precision", '"int8"')
-    _set_onnx_metadata(quantized, "yolox.int8_weights", '"s8"' if signed_weights else '"u8"')
+    set_onnx_metadata(
+        quantized,
+        {"yolox.precision": '"int8"', "yolox.int8_weights": '"s8"' if signed_weights else '"u8"'},
+    )
     onnx.save(quantized, int8_path)
     return int8_path
 
 
-def _set_onnx_metadata(model: Any, key: str, value: str) -> None:
-    for prop in model.metadata_props:
-        if prop.key == key:
-            prop.value = value
-            return
-    entry = model.metadata_props.add()
-    entry.key, entry.value = key, value
-
-
-def score_exported(exp: Any, path: PathLike, batch_size: int = 8, backend: Any = None) -> tuple:
-    """(AP50:95, AP50) in points (0-100) of an exported model on the exp's validation set."""
+def score_exported(
+    exp: Any, path: PathLike, batch_size: int = 8, backend: Any = None, evaluator: Any = None
+) -> tuple:
+    """(AP50:95, AP50) in points (0-100) of an exported model on the exp's validation set;
+    pass ``evaluator`` to score several models without loading the validation set again."""
     model = ExportedModel(path, backend=backend)
-    evaluator = exp.get_evaluator(batch_size, False)
+    evaluator = evaluator or exp.get_evaluator(batch_size, False)
     ap50_95, ap50, _ = exp.eval(model, evaluator, False)
     return 100.0 * float(ap50_95), 100.0 * float(ap50)
 
@@ -213,10 +210,11 @@ class ApComparison:
 def compare_ap(
     exp: Any, fp32_path: PathLike, int8_path: PathLike, batch_size: int = 8
 ) -> ApComparison:
-    """Score both exported models on the exp's validation set."""
+    """Score both exported models on the exp's validation set (loaded once)."""
+    evaluator = exp.get_evaluator(batch_size, False)
     return ApComparison(
-        fp32=score_exported(exp, fp32_path, batch_size),
-        int8=score_exported(exp, int8_path, batch_size),
+        fp32=score_exported(exp, fp32_path, evaluator=evaluator),
+        int8=score_exported(exp, int8_path, evaluator=evaluator),
     )
 
 

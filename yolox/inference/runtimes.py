@@ -135,10 +135,7 @@ class OpenVinoRuntime:
         }
         if threads:
             self.config["INFERENCE_NUM_THREADS"] = int(threads)
-        shape = self.model.input(0).get_partial_shape()
-        self.input_shape = tuple(d.get_length() if d.is_static else None for d in shape)
-        width = self.model.output(0).get_partial_shape()[-1]
-        self.output_width = width.get_length() if width.is_static else None
+        self.input_shape, self.output_width = _openvino_shapes(self.model)
         self._requests: Dict[Tuple[int, ...], Any] = {}
 
     def _request(self, shape: Tuple[int, ...]) -> Any:
@@ -160,6 +157,17 @@ class OpenVinoRuntime:
         return np.array(request.get_output_tensor(0).data)
 
 
+def _openvino_shapes(model: Any) -> Tuple[Tuple[Optional[int], ...], Optional[int]]:
+    """(input shape with None where dynamic, output row width or None) of an OpenVINO model,
+    compiled or not."""
+    dims = model.input(0).get_partial_shape()
+    width = model.output(0).get_partial_shape()[-1]
+    return (
+        tuple(d.get_length() if d.is_static else None for d in dims),
+        width.get_length() if width.is_static else None,
+    )
+
+
 class CompiledOpenVino:
     """An OpenVINO model compiled elsewhere (NNCF hands one to its validation function), with
     the metadata of the IR it came from, since compiled models carry none."""
@@ -169,10 +177,7 @@ class CompiledOpenVino:
     def __init__(self, compiled: Any, metadata: Dict[str, Any]) -> None:
         self.compiled = compiled
         self.metadata = dict(metadata)
-        shape = compiled.input(0).get_partial_shape()
-        self.input_shape = tuple(d.get_length() if d.is_static else None for d in shape)
-        width = compiled.output(0).get_partial_shape()[-1]
-        self.output_width = width.get_length() if width.is_static else None
+        self.input_shape, self.output_width = _openvino_shapes(compiled)
 
     def run(self, batch: np.ndarray) -> np.ndarray:
         return np.array(self.compiled(batch)[self.compiled.output(0)])
