@@ -64,6 +64,7 @@ def test_worker_output_equals_our_fused_model_and_worker_ends(tmp_path, nano):
             scale = ours.abs().amax(dim=(0, 1)).clamp(min=1.0)
             assert float(((out - ours).abs().amax(dim=(0, 1)) / scale).max()) < 1e-5
         os.kill(official.pid, signal.SIGKILL)  # a worker that dies mid-run
+        official._process.wait()  # dead before the next request (the request then stays buffered)
         with pytest.raises(RunFailed, match=r"via .*python: the worker exited with status -9"):
             official()
     with pytest.raises(ProcessLookupError):

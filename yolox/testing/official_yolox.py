@@ -163,7 +163,10 @@ class OfficialYoloxModel:
                 process.wait()
         for stream in (process.stdin, process.stdout):
             if stream:
-                stream.close()
+                try:
+                    stream.close()
+                except OSError:  # a request still buffered for a worker that died: nothing to do
+                    pass
         return process.returncode
 
     def close(self) -> None:
