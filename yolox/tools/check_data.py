@@ -13,6 +13,8 @@ import argparse
 import sys
 from typing import Any, Callable, List, Optional, Sequence
 
+from loguru import logger
+
 from yolox.data.check import SplitReport, as_errors, decode_problems, print_reports
 from yolox.data.datasets.errors import DatasetError, Problem
 from yolox.utils.errors import UserError, run_command
@@ -29,11 +31,14 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def _split(exp: Any, name: str, build: Callable[[], Any], decode: bool) -> SplitReport:
+    logger.disable("yolox.data")  # the build's warnings are printed below, each once
     try:
         dataset = build()
         exp.bind_class_names(dataset)
     except DatasetError as err:
         return SplitReport(name, problems=[Problem("error", f"<{name} split>", str(err))])
+    finally:
+        logger.enable("yolox.data")
     problems = as_errors(list(dataset.problems))  # warnings of the build, skipped images
     if decode:
         problems += decode_problems(dataset.records, progress=True)
