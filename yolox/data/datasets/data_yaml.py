@@ -28,6 +28,7 @@ __all__ = [
 
 DATA_YAML_NAMES = ("data.yaml", "dataset.yaml", "data.yml")
 #: split keys of a data.yaml, and the folder names users give the same split
+_MAPPED: set = set()  # (yaml, foreign path) pairs already logged
 SPLIT_KEYS = {"train": ("train",), "val": ("val", "valid", "validation"), "test": ("test",)}
 
 
@@ -109,7 +110,9 @@ class DataYaml:
         for start in range(1, len(parts)):  # longest tail first
             candidate = self.folder.joinpath(*parts[start:])
             if candidate.is_dir():
-                logger.info(f"{self.path}: {entry!r} does not exist here; using {candidate}")
+                if (str(self.path), entry) not in _MAPPED:  # one line per path, not per build
+                    _MAPPED.add((str(self.path), entry))
+                    logger.info(f"{self.path}: {entry!r} does not exist here; using {candidate}")
                 return candidate
         return None
 

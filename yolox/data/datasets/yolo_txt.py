@@ -149,10 +149,13 @@ def _no_boxes_cause(
     missing = [label_path(f / "x.jpg").parent for f in folders]
     missing = [d for d in missing if not d.is_dir()]
     if missing:
-        siblings = sorted(p.name for p in missing[0].parent.iterdir() if p.is_dir())
+        there = missing[0].parent
+        while not there.is_dir() and there != there.parent:
+            there = there.parent
+        siblings = sorted(p.name for p in there.iterdir() if p.is_dir())
         return (
-            f"labels/ not found next to images/ (looked for {missing[0]}; folders there: "
-            f"{siblings}): name the label folder 'labels'"
+            f"labels/ not found next to images/ (looked for {missing[0]}; folders in "
+            f"{there}: {siblings}): name the label folder 'labels'"
         )
     return "every label file is empty or missing (images without a label file are background)"
 
