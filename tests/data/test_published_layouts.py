@@ -329,3 +329,21 @@ def test_disk_cache_rebuilds_a_replaced_image(tmp_path):
     time.sleep(0.01)
     assert first_pixel_mean() > 200  # the new pixels, not the cached old ones
     assert len(list(cache_dir.glob("*.npy"))) == 1  # the stale entry was removed
+
+
+def test_a_split_not_found_names_the_splits_found_and_the_exp_line(tmp_path):
+    write_roboflow_export(tmp_path, 2)
+    (tmp_path / "data.yaml").unlink()
+    with pytest.raises(DatasetError) as err:
+        YOLODetection(tmp_path, ["validation"], class_names=NAMES)
+    text = str(err.value)
+    assert "splits found: ['test', 'train', 'valid']" in text
+    assert "self.train_sets = ('train',); self.val_sets = ('valid',)" in text
+    assert "self.data_yaml" in text
+
+
+def test_exp_fields_of_one_format_are_refused_in_another():
+    exp = _exp("coco", data_yaml="data.yaml", annotations_dir="annots")
+    with pytest.raises(Exception, match="data_yaml is read by dataset_format 'yolo' only") as err:
+        exp.check()
+    assert "annotations_dir is read by dataset_format 'voc_flat' only" in str(err.value)

@@ -537,5 +537,9 @@ class Exp(BaseExp):
                 f"val_fraction splits {FOLDER_FORMATS} folders only; {self.dataset_format} "
                 "datasets name their splits (train_sets/val_sets, train_ann/val_ann)"
             )
+        if self.data_yaml is not None and self.dataset_format != "yolo":
+            problems.append("data_yaml is read by dataset_format 'yolo' only")
+        if self.annotations_dir is not None and self.dataset_format != "voc_flat":
+            problems.append("annotations_dir is read by dataset_format 'voc_flat' only")
         if problems:
             raise UserError(f"experiment {self.exp_name!r} is inconsistent: " + "; ".join(problems))

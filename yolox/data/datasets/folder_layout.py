@@ -54,8 +54,10 @@ def resolve_split_folder(root: Path, split: str, fmt: str) -> Path:
             return folder
     existing = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
     found = find_split_folders(root, fmt) if root.is_dir() else []
+    train_guess = next((f for f in found if "train" in f), found[0] if found else "")
+    val_guess = next((f for f in found if f in VAL_FOLDER_NAMES), found[-1] if found else "")
     fix = (
-        f"self.train_sets = ({found[0]!r},); self.val_sets = ({found[-1]!r},)"
+        f"self.train_sets = ({train_guess!r},); self.val_sets = ({val_guess!r},)"
         if found
         else "self.data_dir = <the folder that holds the split folders>"
     )
@@ -116,7 +118,14 @@ def list_images(folder: Path) -> List[Path]:
     files = [p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES]
     if not files:
         subs = sorted(p.name for p in folder.iterdir() if p.is_dir())
-        hint = f"; it has sub-folders {subs}: name them as the split folders" if subs else ""
+        hint = (
+            f"; it has sub-folders {subs}: name the split folders in the exp "
+            f"(self.train_sets = ({subs[0]!r},); self.val_sets = (...)), or point data_dir at "
+            "the folder above images/ (layouts read: images/<split>, <split>/images, <split>, "
+            "images/ + annotations/, a data.yaml's train:/val:)"
+            if subs
+            else ""
+        )
         raise DatasetError(f"no images ({', '.join(sorted(IMAGE_SUFFIXES))}) in {folder}{hint}")
     return sorted(files)
 
