@@ -135,9 +135,7 @@ def _orphan_labels(folders: Sequence[Path], files: Sequence[Path]) -> List[Probl
     return [Problem("warning", str(t), "no image for this label file; skipped") for t in orphans]
 
 
-def _no_boxes_cause(
-    folders: Sequence[Path], files: Sequence[Path], over_one: int, total: int
-) -> str:
+def _no_boxes_cause(folders: Sequence[Path], over_one: int, total: int) -> str:
     """The likely reason a split has images but no usable box."""
     if total and over_one == total:
         return (
@@ -214,7 +212,7 @@ def build_yolo_records(
             )
         )  # fmt: skip
     if records and not any(len(r.labels) for r in records):
-        cause = _no_boxes_cause(folders, files, over_one, total)
+        cause = _no_boxes_cause(folders, over_one, total)
         where = ", ".join(str(f) for f in dict.fromkeys(folders))
         problems.append(Problem("error", where, f"0 boxes in {len(records)} images; {cause}"))
     if class_names is None:
