@@ -70,7 +70,8 @@ def test_cli_exit_status(make_voc, make_coco, capsys):
     blob = jpeg_bytes(solid_image(30, 40))
     data = {
         "images": [{"id": 1, "file_name": "1.jpg", "height": 30, "width": 40}],
-        "annotations": [],
+        # one box: a split without any box is an error of its own
+        "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [1, 1, 9, 9]}],
         "categories": [{"id": 1, "name": "a"}],
     }
     coco_root, jf, name = make_coco(data, {"1.jpg": blob})

@@ -347,3 +347,17 @@ def test_exp_fields_of_one_format_are_refused_in_another():
     with pytest.raises(Exception, match="data_yaml is read by dataset_format 'yolo' only") as err:
         exp.check()
     assert "annotations_dir is read by dataset_format 'voc_flat' only" in str(err.value)
+
+
+def test_checker_fails_a_voc_split_without_boxes(make_voc, capsys):
+    image = jpeg_bytes(solid_image(30, 40))
+    root = make_voc(
+        {
+            "a": (image, voc_xml("a.jpg", (40, 30), [("cat", (2, 2, 9, 9))])),
+            "b": (image, voc_xml("b.jpg", (40, 30), [])),
+        },
+        sets={"train": ["a"], "test": ["b"]},
+    )
+    assert check_main(["--voc", str(root), "--no-decode"]) == 1
+    out = capsys.readouterr().out
+    assert "0 boxes in 1 images" in out and "split test: 1 images, 0 boxes" in out

@@ -152,6 +152,10 @@ def check_split(
         return report
     if decode_images:
         problems += decode_problems(records, progress, decoded)
+    if records and not any(len(r.labels) for r in records):
+        if not any("0 boxes in" in p.message for p in problems):  # folder formats say why
+            where = str(source)
+            problems.append(Problem("error", where, f"0 boxes in {len(records)} images"))
     if names is None:  # YOLO indices without a names file
         top = max((int(r.labels.max()) for r in records if len(r.labels)), default=-1)
         names = [f"class_{k}" for k in range(top + 1)]
