@@ -6,7 +6,7 @@ from pathlib import Path
 
 from loguru import logger
 
-from yolox.testing.data_files import bad_entries, write_voc_flat
+from yolox.testing.data_files import bad_entries, jpeg_bytes, solid_image, voc_xml, write_voc_flat
 from yolox.tools.check_data import main
 
 
@@ -63,3 +63,28 @@ def test_each_warning_is_printed_once(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.count("XML <size> is 0x0") == 1
     assert not [m for m in logged if "0x0" in m]
+
+
+def test_an_exp_split_without_boxes_is_an_error(tmp_path, capsys):
+    data = tmp_path / "voc"
+    for sub in ("Annotations", "JPEGImages", "ImageSets/Main"):
+        (data / sub).mkdir(parents=True)
+    image = jpeg_bytes(solid_image(30, 40))
+    for stem, objects in (("a", [("cat", (2, 2, 9, 9))]), ("b", [])):
+        (data / "JPEGImages" / f"{stem}.jpg").write_bytes(image)
+        (data / "Annotations" / f"{stem}.xml").write_text(voc_xml(f"{stem}.jpg", (40, 30), objects))
+    (data / "ImageSets/Main/train.txt").write_text("a\n")
+    (data / "ImageSets/Main/val.txt").write_text("b\n")
+    exp = tmp_path / "voc_exp.py"
+    exp.write_text(
+        "from yolox.exp import Exp as BaseExp\n\n\n"
+        "class Exp(BaseExp):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.num_classes = 1\n"
+        "        self.dataset_format = 'voc'\n"
+        f"        self.data_dir = {str(data)!r}\n"
+        "        self.train_sets, self.val_sets = ('train',), ('val',)\n"
+    )
+    assert main(["-f", str(exp), "--no-decode"]) == 1
+    assert "<val split>: 0 boxes in 1 images" in capsys.readouterr().out

@@ -47,6 +47,7 @@ __all__ = [
     "check_coco",
     "as_errors",
     "decode_problems",
+    "empty_split_problems",
     "format_split_summary",
     "print_reports",
     "main",
@@ -104,6 +105,17 @@ def decode_problems(
     return problems
 
 
+def empty_split_problems(
+    records: Sequence[ImageRecord], problems: Sequence[Problem], where: str
+) -> List[Problem]:
+    """An error for a split with images but no box, unless the loader already said why."""
+    if not records or any(len(r.labels) for r in records):
+        return []
+    if any("0 boxes in" in p.message for p in problems):  # folder formats name the cause
+        return []
+    return [Problem("error", where, f"0 boxes in {len(records)} images: nothing to train on")]
+
+
 def check_split(
     fmt: str,
     source: Union[str, Path],
@@ -152,10 +164,7 @@ def check_split(
         return report
     if decode_images:
         problems += decode_problems(records, progress, decoded)
-    if records and not any(len(r.labels) for r in records):
-        if not any("0 boxes in" in p.message for p in problems):  # folder formats say why
-            where = str(source)
-            problems.append(Problem("error", where, f"0 boxes in {len(records)} images"))
+    problems += empty_split_problems(records, problems, str(source))
     if names is None:  # YOLO indices without a names file
         top = max((int(r.labels.max()) for r in records if len(r.labels)), default=-1)
         names = [f"class_{k}" for k in range(top + 1)]

@@ -15,7 +15,13 @@ from typing import Any, Callable, List, Optional, Sequence
 
 from loguru import logger
 
-from yolox.data.check import SplitReport, as_errors, decode_problems, print_reports
+from yolox.data.check import (
+    SplitReport,
+    as_errors,
+    decode_problems,
+    empty_split_problems,
+    print_reports,
+)
 from yolox.data.datasets.errors import DatasetError, Problem
 from yolox.utils.errors import UserError, run_command
 
@@ -40,6 +46,7 @@ def _split(exp: Any, name: str, build: Callable[[], Any], decode: bool) -> Split
     finally:
         logger.enable("yolox.data")
     problems = as_errors(list(dataset.problems))  # warnings of the build, skipped images
+    problems += empty_split_problems(dataset.records, problems, f"<{name} split>")
     if decode:
         problems += decode_problems(dataset.records, progress=True)
     return SplitReport(name, list(dataset.records), dataset.class_names, problems)
