@@ -292,11 +292,12 @@ def default_splits(fmt: str, root: Path, data_yaml: Optional[Path] = None) -> Li
 
 
 def _train_first(splits: Sequence[Any]) -> List[Any]:
-    """The split training reads first (train, trainval), so its names number the others."""
+    """The split training reads first, so its names number the others: trainval (VOC's
+    training set, a superset of train and val), else train."""
 
     def rank(split: Any) -> int:
         name = split if isinstance(split, str) else str(split[-1])
-        return {"train": 0, "trainval": 1}.get(name, 2)
+        return {"trainval": 0, "train": 1}.get(name, 2)
 
     return sorted(splits, key=rank)
 
