@@ -88,3 +88,11 @@ def test_an_exp_split_without_boxes_is_an_error(tmp_path, capsys):
     )
     assert main(["-f", str(exp), "--no-decode"]) == 1
     assert "<val split>: 0 boxes in 1 images" in capsys.readouterr().out
+
+
+def test_splits_the_exp_does_not_use_are_named(tmp_path, capsys):
+    data = tmp_path / "data"
+    for split in ("train", "val", "test"):
+        write_voc_flat(data / split, [bad_entries()[0], bad_entries()[2]])
+    assert main(["-f", str(_exp_file(tmp_path, data)), "--no-decode"]) == 0
+    assert "splits in the data that the exp does not use: test" in capsys.readouterr().out
