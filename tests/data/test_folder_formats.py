@@ -110,7 +110,8 @@ def test_yolo_label_errors_name_file_and_line(tmp_path):
 
 
 def test_holdout_split_is_deterministic_and_disjoint(tmp_path):
-    entries = [(f"im{i}", jpeg_bytes(solid_image(30, 40)), (40, 30), None) for i in range(40)]
+    box = [(0, 1, 1, 9, 9)]  # every image has a box: a side without any would be an error
+    entries = [(f"im{i}", jpeg_bytes(solid_image(30, 40)), (40, 30), box) for i in range(40)]
     entries[0] = ("im0", entries[0][1], (40, 30), [(0, 1, 1, 9, 9), (1, 2, 2, 8, 8)])
     write_voc_flat(tmp_path, entries)
     exp = Exp()
@@ -141,12 +142,13 @@ def test_checker_prints_each_split_and_each_path_once(tmp_path, capsys):
     write_yolo(tmp_path, "train", bad_entries())
     write_yolo(tmp_path, "val", bad_entries()[:2])
     (tmp_path / "classes.txt").write_text("cat\ndog\n")
-    assert check_main(["--yolo", str(tmp_path)]) == 1  # the truncated JPEG is an error
+    # a truncated JPEG is a warning: training substitutes it (not an error in one, a repair in the other)
+    assert check_main(["--yolo", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "split train: 8 images, 7 boxes (cat 4, dog 3), 1 images without boxes" in out
     assert "split val: 2 images, 2 boxes (cat 1, dog 1), 0 images without boxes" in out
     assert out.count("truncated.jpg: truncated JPEG") == 2  # one file per split, once each
-    assert "truncated.jpg: truncated JPEG (no end-of-image marker)\n" in out  # path not repeated
+    assert "truncated.jpg: truncated JPEG (no end-of-image marker); training" in out  # path once
     write_voc_flat(tmp_path / "flat" / "train", bad_entries())
     assert check_main(["--voc-flat", str(tmp_path / "flat"), "--no-decode"]) == 0
     out = capsys.readouterr().out
@@ -154,7 +156,7 @@ def test_checker_prints_each_split_and_each_path_once(tmp_path, capsys):
 
 
 def test_checker_hint_names_its_own_flag(tmp_path, capsys):
-    write_voc_flat(tmp_path / "train", bad_entries()[:1])
+    write_voc_flat(tmp_path / "train", [bad_entries()[0], bad_entries()[6]])  # cat; cat + dog
     assert check_main(["--voc-flat", str(tmp_path), "--classes", "dog", "--no-decode"]) == 1
     out = capsys.readouterr().out
     assert "--skip-unknown-classes" in out

@@ -3,15 +3,19 @@
 Usage::
 
     python -m yolox.data.check --voc ROOT [--classes RBC,WBC,Platelets] [--image-sets train,val]
-    python -m yolox.data.check --voc-flat ROOT [--image-sets train,valid]
-    python -m yolox.data.check --yolo ROOT [--classes a,b]
+    python -m yolox.data.check --voc-flat ROOT [--image-sets train,valid] [--annotations-dir D]
+    python -m yolox.data.check --yolo ROOT|data.yaml [--classes a,b]
     python -m yolox.data.check --coco annotations.json --images DIR
 
 Without ``--image-sets`` every split the data publish is checked (VOC: every list in
-ImageSets/Main; folders: train and val/valid, else the root). Without ``--classes`` the names
-come from the data, as in training. Per split it prints images, boxes per class and images
+ImageSets/Main; folders: every split folder holding images, and the ``train:``/``val:``/
+``test:`` of a data.yaml), and the splits found are listed first. Without ``--classes`` the
+names come from the data, as in training: the train split's names number every other split,
+so a class that training would reject in val is an error here too. A split without a box is
+an error naming the likely cause. Per split it prints images, boxes per class and images
 without boxes; each problem is printed once. Exits with status 1 when there are errors, 0
-otherwise (warnings are repairs the loaders make).
+otherwise (warnings are repairs the loaders make; a truncated JPEG is a warning because
+training substitutes another image for it and evaluation leaves it out).
 """
 
 from __future__ import annotations
@@ -26,9 +30,10 @@ import numpy as np
 from tqdm import tqdm
 
 from .datasets.coco import COCODataset, build_coco_records
+from .datasets.data_yaml import find_data_yaml, read_data_yaml
 from .datasets.detection_base import ImageRecord
-from .datasets.errors import DatasetError, Problem
-from .datasets.folder_layout import default_folder_sets
+from .datasets.errors import DatasetError, Problem, TruncatedImageError
+from .datasets.folder_layout import find_split_folders
 from .datasets.image_io import read_image
 from .datasets.voc import VOCDetection, build_voc_records, resolve_image_sets
 from .datasets.xml_folder import build_flat_xml_records
@@ -42,12 +47,14 @@ __all__ = [
     "check_coco",
     "as_errors",
     "decode_problems",
+    "empty_split_problems",
     "format_split_summary",
     "print_reports",
     "main",
 ]
 
 FORMATS = ("voc", "voc_flat", "yolo", "coco")
+SUBSTITUTED = "training substitutes another image, evaluation leaves it out"
 
 
 @dataclass
@@ -78,6 +85,10 @@ def decode_problems(
         if rec.file not in decoded:
             try:
                 decoded[rec.file] = read_image(rec.file).shape[:2]
+            except TruncatedImageError as err:
+                decoded[rec.file] = None
+                problems.append(Problem("warning", str(rec.file), f"{err}; {SUBSTITUTED}"))
+                continue
             except DatasetError as err:
                 decoded[rec.file] = None
                 problems.append(Problem("error", str(rec.file), str(err)))
@@ -94,6 +105,17 @@ def decode_problems(
     return problems
 
 
+def empty_split_problems(
+    records: Sequence[ImageRecord], problems: Sequence[Problem], where: str
+) -> List[Problem]:
+    """An error for a split with images but no box, unless the loader already said why."""
+    if not records or any(len(r.labels) for r in records):
+        return []
+    if any("0 boxes in" in p.message for p in problems):  # folder formats name the cause
+        return []
+    return [Problem("error", where, f"0 boxes in {len(records)} images: nothing to train on")]
+
+
 def check_split(
     fmt: str,
     source: Union[str, Path],
@@ -104,11 +126,14 @@ def check_split(
     decode_images: bool = True,
     progress: bool = False,
     decoded: Optional[Dict[Path, Optional[Tuple[int, int]]]] = None,
+    annotations_dir: Optional[str] = None,
+    data_yaml: Optional[Union[str, Path]] = None,
 ) -> SplitReport:
     """Records and problems of one split, read exactly as the training loaders read it.
 
-    ``split`` is a VOC set name or (year, set) pair, a folder name for voc_flat/yolo, unused
-    for COCO (``source`` is the json, ``images_dir`` its image folder).
+    ``split`` is a VOC set name or (year, set) pair, a folder name for voc_flat/yolo (or a
+    ``train``/``val``/``test`` key of ``data_yaml``), unused for COCO (``source`` is the
+    json, ``images_dir`` its image folder).
     """
     report = SplitReport(str(split if split is not None else Path(source).name))
     names: Optional[Sequence[str]] = class_names
@@ -120,10 +145,12 @@ def check_split(
             )
         elif fmt == "voc_flat":
             records, names, problems = build_flat_xml_records(
-                source, [split], class_names, None, skip_unknown_classes, True
+                source, [split], class_names, None, skip_unknown_classes, True, annotations_dir
             )
         elif fmt == "yolo":
-            records, names, _, problems = build_yolo_records(source, [split], class_names)
+            records, names, _, problems = build_yolo_records(
+                source, [split], class_names, None, data_yaml
+            )
         elif fmt == "coco":
             if images_dir is None:
                 raise ValueError("checking a COCO json needs images_dir")
@@ -137,6 +164,7 @@ def check_split(
         return report
     if decode_images:
         problems += decode_problems(records, progress, decoded)
+    problems += empty_split_problems(records, problems, str(source))
     if names is None:  # YOLO indices without a names file
         top = max((int(r.labels.max()) for r in records if len(r.labels)), default=-1)
         names = [f"class_{k}" for k in range(top + 1)]
@@ -233,14 +261,45 @@ def print_reports(reports: Sequence[SplitReport]) -> int:
     return 1 if errors else 0
 
 
-def default_splits(fmt: str, root: Path) -> List[Any]:
-    """Every split the data publish: VOC lists in ImageSets/Main; train and val folders."""
+def default_splits(fmt: str, root: Path, data_yaml: Optional[Path] = None) -> List[Any]:
+    """Every split the data publish: VOC lists in ImageSets/Main; for folder layouts the
+    data.yaml's ``train``/``val``/``test`` and every split folder that holds images."""
     if fmt == "voc":
         folder = root / "ImageSets" / "Main"
         found = sorted(p.stem for p in folder.glob("*.txt")) if folder.is_dir() else []
         return found or ["trainval"]
-    splits = [s for train in (True, False) for s in default_folder_sets(root, fmt, train) or []]
-    return list(dict.fromkeys(splits))
+    splits: List[Any] = []
+    yaml_file = find_data_yaml(root, data_yaml) if fmt == "yolo" else None
+    covered = set()
+    if yaml_file is not None:
+        spec = read_data_yaml(yaml_file)
+        for key in spec.splits:
+            folders = spec.split_folders(key) or []
+            splits.append(key)
+            covered |= {f.resolve() for f in folders}
+    for name in find_split_folders(root, fmt):
+        if name == "." and fmt == "yolo":
+            folder = root / "images"
+        else:
+            folder = root if name == "." else root / name
+            if fmt == "yolo" and (folder / "images").is_dir():
+                folder = folder / "images"
+            elif fmt == "yolo":
+                folder = root / "images" / name
+        if folder.resolve() not in covered:
+            splits.append(name)
+    return list(dict.fromkeys(splits)) or ["."]
+
+
+def _train_first(splits: Sequence[Any]) -> List[Any]:
+    """The split training reads first, so its names number the others: trainval (VOC's
+    training set, a superset of train and val), else train."""
+
+    def rank(split: Any) -> int:
+        name = split if isinstance(split, str) else str(split[-1])
+        return {"trainval": 0, "train": 1}.get(name, 2)
+
+    return sorted(splits, key=rank)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -257,7 +316,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         metavar="ROOT",
         help="images with their XML files beside them, per split folder",
     )
-    group.add_argument("--yolo", metavar="ROOT", help="YOLO txt root (images/ + labels/)")
+    group.add_argument(
+        "--yolo",
+        metavar="ROOT",
+        help="YOLO txt root (images/ + labels/), or the export's data.yaml",
+    )
     group.add_argument("--coco", metavar="JSON", help="COCO annotation json")
     parser.add_argument(
         "--classes", help="comma-separated class names (default: from the data, as in training)"
@@ -269,6 +332,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     parser.add_argument("--images", metavar="DIR", help="image folder (COCO)")
     parser.add_argument(
+        "--annotations-dir",
+        metavar="DIR",
+        help="voc_flat: folder of the XML files beside images/ (exp field annotations_dir)",
+    )
+    parser.add_argument(
         "--skip-unknown-classes",
         action="store_true",
         help="objects of classes not in --classes are warnings (exp field skip_unknown_classes)",
@@ -278,6 +346,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     args = parser.parse_args(argv)
     names = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
+    data_yaml = None
     if args.coco:
         if not args.images:
             parser.error("--coco needs --images DIR")
@@ -285,26 +354,29 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     else:
         fmt = "voc" if args.voc else "voc_flat" if args.voc_flat else "yolo"
         source = Path(args.voc or args.voc_flat or args.yolo)
-        splits = (
-            [s.strip() for s in args.image_sets.split(",") if s.strip()]
-            if args.image_sets
-            else default_splits(fmt, source)
-        )
+        if fmt == "yolo" and source.is_file():
+            data_yaml, source = source, source.parent
+        try:
+            splits = (
+                [s.strip() for s in args.image_sets.split(",") if s.strip()]
+                if args.image_sets
+                else default_splits(fmt, source, data_yaml)
+            )
+        except DatasetError as err:
+            print(f"ERROR: {err}")
+            return 1
+        if not args.image_sets:
+            print(f"splits found: {', '.join(str(s) for s in splits)}")
     decoded: Dict[Path, Optional[Tuple[int, int]]] = {}
-    reports = [
-        check_split(
-            fmt,
-            source,
-            split,
-            names,
-            args.images,
-            args.skip_unknown_classes,
-            not args.no_decode,
-            True,
-            decoded,
+    reports: List[SplitReport] = []
+    for split in _train_first(splits) if fmt in ("voc", "voc_flat") else splits:
+        report = check_split(
+            fmt, source, split, names, args.images, args.skip_unknown_classes,
+            not args.no_decode, True, decoded, args.annotations_dir, data_yaml,
         )  # fmt: skip
-        for split in splits
-    ]
+        if names is None and fmt in ("voc", "voc_flat") and report.records:
+            names = list(report.class_names)  # as training: the train split numbers the rest
+        reports.append(report)
     return print_reports(reports)
 
 

@@ -82,6 +82,12 @@ class Exp(BaseExp):
         # voc_flat/yolo: hold out this fraction of the train images for validation (chosen by
         # a hash of the file path: deterministic); 0 = use val_sets
         self.val_fraction = 0.0
+        # yolo: the export's data.yaml (or the folder that holds it): its names: are the class
+        # names, its train:/val:/test: folders the splits; data_dir defaults to its folder
+        self.data_yaml: Optional[str] = None
+        # voc_flat: the folder of the XML files when not beside the images nor in a sibling
+        # annotations/, annots/ or Annotations/ (a name beside images/, or a path)
+        self.annotations_dir: Optional[str] = None
         self.voc_metric = "voc07"  # "voc07" (11-point) or "voc10" (area), VOC only
         self.skip_unknown_classes = False
         self.coco_backend = "auto"  # COCO scoring: "auto", "faster_coco_eval" or "pycocotools"
@@ -208,6 +214,9 @@ class Exp(BaseExp):
     def _data_dir(self, default_child: str) -> str:
         if self.data_dir is not None:
             return self.data_dir
+        if self.data_yaml is not None and self.dataset_format == "yolo":
+            given = Path(self.data_yaml)
+            return str(given if given.is_dir() else given.parent)
         from yolox.data.dataloading import get_yolox_datadir
 
         return os.path.join(get_yolox_datadir(), default_child)
@@ -270,6 +279,13 @@ class Exp(BaseExp):
         if all(isinstance(s, str) for s in sets):
             return tuple(sets)
         root = Path(self._data_dir(""))
+        if self.dataset_format == "yolo":
+            from yolox.data.datasets.data_yaml import find_data_yaml, read_data_yaml
+
+            yaml_file = find_data_yaml(root, self.data_yaml)
+            key = "train" if train or self.val_fraction > 0 else "val"
+            if yaml_file is not None and read_data_yaml(yaml_file).split_key(key):
+                return (key,)
         found = default_folder_sets(root, self.dataset_format, train or self.val_fraction > 0)
         if found is None:
             raise DatasetError(
@@ -295,8 +311,12 @@ class Exp(BaseExp):
             holdout=holdout,
         )
         if self.dataset_format == "yolo":
-            return YOLODetection(**common)
-        return VOCFlatDetection(**common, skip_unknown_classes=self.skip_unknown_classes)
+            return YOLODetection(**common, data_yaml=self.data_yaml)
+        return VOCFlatDetection(
+            **common,
+            skip_unknown_classes=self.skip_unknown_classes,
+            annotations_dir=self.annotations_dir,
+        )
 
     def get_dataset(self, cache: bool = False, cache_type: str = "ram"):
         from yolox.data import TrainTransform
@@ -517,5 +537,9 @@ class Exp(BaseExp):
                 f"val_fraction splits {FOLDER_FORMATS} folders only; {self.dataset_format} "
                 "datasets name their splits (train_sets/val_sets, train_ann/val_ann)"
             )
+        if self.data_yaml is not None and self.dataset_format != "yolo":
+            problems.append("data_yaml is read by dataset_format 'yolo' only")
+        if self.annotations_dir is not None and self.dataset_format != "voc_flat":
+            problems.append("annotations_dir is read by dataset_format 'voc_flat' only")
         if problems:
             raise UserError(f"experiment {self.exp_name!r} is inconsistent: " + "; ".join(problems))

@@ -118,3 +118,72 @@ def write_yolo(root, split, entries):
             for c, x1, y1, x2, y2 in objects
         ]
         (labels / f"{stem}.txt").write_text("\n".join(lines) + "\n")
+
+
+def _layout_items(count: int, seed: int):
+    """(stem, jpeg bytes, [(class, x1, y1, x2, y2)]) of ``count`` 96x128 images, two classes."""
+    rng = np.random.default_rng(seed)
+    items = []
+    for i in range(count):
+        x1, y1 = int(rng.integers(4, 60)), int(rng.integers(4, 40))
+        w, h = int(rng.integers(20, 50)), int(rng.integers(20, 40))
+        cls = i % 2
+        box = (x1, y1, min(x1 + w, 127), min(y1 + h, 95))
+        items.append(
+            (f"img_{i:03d}", jpeg_bytes(solid_image(96, 128, [box], seed=i)), [(cls, *box)])
+        )
+    return items
+
+
+def _yolo_lines(objects, w: int = 128, h: int = 96) -> str:
+    return "".join(
+        f"{c} {(x1 + x2) / 2 / w:.6f} {(y1 + y2) / 2 / h:.6f} {(x2 - x1) / w:.6f} {(y2 - y1) / h:.6f}\n"
+        for c, x1, y1, x2, y2 in objects
+    )
+
+
+def write_voc_sibling_layout(root, count: int = 16, names=NAMES, xml_folder: str = "annotations"):
+    """A flat VOC dataset as often published: ``images/*.jpg`` + ``annotations/*.xml``."""
+    (root / "images").mkdir(parents=True, exist_ok=True)
+    (root / xml_folder).mkdir(parents=True, exist_ok=True)
+    for stem, data, objects in _layout_items(count, 0):
+        (root / "images" / f"{stem}.jpg").write_bytes(data)
+        objs = [(names[c], (x1 + 1, y1 + 1, x2, y2)) for c, x1, y1, x2, y2 in objects]
+        (root / xml_folder / f"{stem}.xml").write_text(voc_xml(f"{stem}.jpg", (128, 96), objs))
+    return root
+
+
+def write_yolov8_export(root, count: int = 12, names=NAMES):
+    """A YOLOv8 export as downloaded: data.yaml at the root whose ``train:``/``val:`` are the
+    exporter's absolute Windows paths, images under ``data/<split>/images``."""
+    for split, seed in (("train", 0), ("valid", 1)):
+        images, labels = root / "data" / split / "images", root / "data" / split / "labels"
+        images.mkdir(parents=True, exist_ok=True)
+        labels.mkdir(parents=True, exist_ok=True)
+        for stem, data, objects in _layout_items(count, seed):
+            (images / f"{stem}.jpg").write_bytes(data)
+            (labels / f"{stem}.txt").write_text(_yolo_lines(objects))
+    base = "C:\\Users\\someone\\Downloads\\Battery\\data"
+    (root / "data.yaml").write_text(
+        f"train: {base}\\train\\images\nval: {base}\\valid\\images\n\n"
+        f"nc: {len(names)}\nnames: [{', '.join(names)}]\n"
+    )
+    return root
+
+
+def write_roboflow_export(root, count: int = 12, names=NAMES):
+    """Roboflow's YOLO export: ``train/``, ``valid/``, ``test/`` each with ``images/`` and
+    ``labels/``, and a data.yaml whose paths are ``../<split>/images``."""
+    for split, seed in (("train", 0), ("valid", 1), ("test", 2)):
+        images, labels = root / split / "images", root / split / "labels"
+        images.mkdir(parents=True, exist_ok=True)
+        labels.mkdir(parents=True, exist_ok=True)
+        for stem, data, objects in _layout_items(count, seed):
+            (images / f"{stem}.jpg").write_bytes(data)
+            (labels / f"{stem}.txt").write_text(_yolo_lines(objects))
+    listed = "\n".join(f"- {n}" for n in names)
+    (root / "data.yaml").write_text(
+        "train: ../train/images\nval: ../valid/images\ntest: ../test/images\n\n"
+        f"nc: {len(names)}\nnames:\n{listed}\n\nroboflow:\n  workspace: someone\n  version: 1\n"
+    )
+    return root

@@ -128,6 +128,7 @@ def build_coco_records(
     class_names = [str(cats[cid].get("name", cid)).strip() for cid in class_ids]
     label_of = {cid: i for i, cid in enumerate(class_ids)}
     unknown: Dict[Any, int] = {}
+    crowd = 0  # iscrowd=1 regions: not objects to detect (as in official YOLOX), but counted
     records = []
     dropped: List[Any] = []
     for img_id in coco.getImgIds():
@@ -164,6 +165,7 @@ def build_coco_records(
         boxes, labels, ann_ids = [], [], []
         for ann in coco.imgToAnns.get(img_id, []):
             if ann.get("iscrowd", 0):
+                crowd += 1
                 continue
             cid = ann["category_id"]
             if cid not in label_of:
@@ -202,6 +204,14 @@ def build_coco_records(
                 severity,
                 str(json_path),
                 f"annotations use category ids not in 'categories': {unknown} (id: count); {action}",
+            )
+        )
+    if crowd:
+        problems.append(
+            Problem(
+                "warning",
+                str(json_path),
+                f"{crowd} crowd boxes (iscrowd=1) left out of the training targets",
             )
         )
     return coco, class_ids, records, class_names, problems, dropped

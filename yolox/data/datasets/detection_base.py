@@ -23,6 +23,7 @@ from .image_io import read_image
 __all__ = [
     "ImageRecord",
     "DetectionDataset",
+    "cache_key",
     "clean_boxes",
     "unreadable_target",
     "is_unreadable_target",
@@ -103,6 +104,21 @@ def clean_boxes(
             )
         )
     return clipped, keep
+
+
+def cache_key(file: Path) -> str:
+    """``<stem>_<path hash>_<state hash>``: the disk-cache name of an image file.
+
+    The state part hashes size and modification time, so a replaced image gets a new entry
+    and :class:`ImageCache` removes the stale one (same stem and path hash) when it sees it.
+    """
+    path_hash = hashlib.sha1(str(file.resolve()).encode()).hexdigest()[:10]
+    try:
+        stat = file.stat()
+        state = f"{stat.st_size}:{stat.st_mtime_ns}"
+    except OSError:
+        state = "missing"
+    return f"{file.stem}_{path_hash}_{hashlib.sha1(state.encode()).hexdigest()[:8]}"
 
 
 class DetectionDataset(Dataset):
@@ -196,10 +212,7 @@ class DetectionDataset(Dataset):
         logger.info(
             f"caching {len(self)} images at {self.img_size} needs about {need:.2f} GiB ({cache_type})"
         )
-        keys = [
-            f"{rec.file.stem}_{hashlib.sha1(str(rec.file.resolve()).encode()).hexdigest()[:10]}"
-            for rec in self.records
-        ]
+        keys = [cache_key(rec.file) for rec in self.records]
         self.cache = ImageCache(len(self), self._decode_resized, cache_type, cache_dir, keys=keys)
         for index, size in enumerate(self.cache.sizes):
             if size is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Iterable, List
 
@@ -9,11 +10,15 @@ from loguru import logger
 
 from yolox.utils.errors import UserError
 
-__all__ = ["DatasetError", "Problem", "report_problems"]
+__all__ = ["DatasetError", "TruncatedImageError", "Problem", "report_problems"]
 
 
 class DatasetError(UserError):
     """A dataset file is missing, unreadable or malformed; the message names the file."""
+
+
+class TruncatedImageError(DatasetError):
+    """A JPEG cut short: training substitutes another image, evaluation leaves it out."""
 
 
 @dataclass(frozen=True)
@@ -31,8 +36,14 @@ class Problem:
 
     @property
     def text(self) -> str:
-        """The message without a repeat of the file path (errors from image decoding name it)."""
-        return self.message.replace(f": {self.file}", "").replace(self.file, "the file")
+        """The message without a repeat of the file path (errors from image decoding name it).
+
+        Only the whole path is dropped: a longer path that starts with it (a file inside the
+        folder this problem is about) is kept as it is.
+        """
+        whole = re.escape(self.file) + r"(?![\\/\w.-])"
+        text = re.sub(": " + whole, "", self.message)
+        return re.sub(whole, "the file", text)
 
     def __str__(self) -> str:
         return f"{self.severity.upper()}: {self.file}: {self.text}"

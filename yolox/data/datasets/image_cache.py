@@ -24,7 +24,9 @@ class ImageCache:
     ``load(i)`` must return (resized image, original height, original width) or raise
     DatasetError; failures are remembered and re-raised on access so the dataset can substitute
     another image. Disk files are named by ``keys`` (default: the index), so a key should
-    identify the image file, not its position in one particular image list. ``sizes`` holds the decoded original sizes (None where not decoded).
+    identify the image file, not its position in one particular image list; a key
+    ``<name>_<state>`` also marks older entries ``<name>_<other state>`` as stale (removed and
+    rebuilt). ``sizes`` holds the decoded original sizes (None where not decoded).
     """
 
     def __init__(
@@ -53,7 +55,33 @@ class ImageCache:
                 raise DatasetError(
                     f"cannot create image cache folder {self.cache_dir}: {err}"
                 ) from err
+        if cache_type == "disk":
+            self._remove_stale()
         self._fill(num_images, load, max(1, num_threads))
+
+    def _remove_stale(self) -> None:
+        """Delete entries of the same images made from older file contents (one log line).
+
+        Keys of the form ``<name>_<state>`` share ``<name>`` across versions of one image file;
+        an existing ``.npy`` whose name matches but whose state differs is stale.
+        """
+        assert self.cache_dir is not None
+        wanted = set(self.keys)
+        owners = {key.rsplit("_", 1)[0] for key in self.keys if "_" in key}
+        stale = [
+            path
+            for path in self.cache_dir.glob("*.npy")
+            if path.stem not in wanted
+            and "_" in path.stem
+            and path.stem.rsplit("_", 1)[0] in owners
+        ]
+        for path in stale:
+            path.unlink(missing_ok=True)
+        if stale:
+            logger.info(
+                f"image cache {self.cache_dir}: {len(stale)} images changed since they were "
+                "cached (size or modification time); rebuilding their entries"
+            )
 
     def _npy(self, index: int) -> Path:
         assert self.cache_dir is not None

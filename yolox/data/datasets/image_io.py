@@ -8,9 +8,9 @@ from typing import Optional, Tuple, Union
 import cv2
 import numpy as np
 
-from .errors import DatasetError
+from .errors import DatasetError, TruncatedImageError
 
-__all__ = ["read_image", "image_size_from_header", "is_truncated_jpeg"]
+__all__ = ["read_image", "image_size_from_header", "is_truncated_jpeg", "value_range"]
 
 PathLike = Union[str, Path]
 
@@ -34,7 +34,8 @@ def read_image(path: PathLike) -> np.ndarray:
     """Decode an image file to HxWx3 BGR uint8, or raise DatasetError naming the file.
 
     The format is detected from the content (a PNG named .jpg works); greyscale, RGBA and 16-bit
-    images become 8-bit BGR; the EXIF orientation tag is applied (IMREAD_COLOR does that).
+    images become 8-bit BGR (16-bit scaled by their real bit depth, see :func:`value_range`);
+    a truncated JPEG raises TruncatedImageError; the EXIF orientation tag is applied (IMREAD_COLOR does that).
     Bytes are read with Python so non-ASCII paths work on every platform.
     """
     path = Path(path)
@@ -47,15 +48,27 @@ def read_image(path: PathLike) -> np.ndarray:
     if not data:
         raise DatasetError(f"image file is empty: {path}")
     if is_truncated_jpeg(data):
-        raise DatasetError(f"truncated JPEG (no end-of-image marker): {path}")
-    img = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+        raise TruncatedImageError(f"truncated JPEG (no end-of-image marker): {path}")
+    # ANYDEPTH keeps 16 bits (IMREAD_COLOR alone shifts them to 8, losing 12-bit data)
+    img = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR | cv2.IMREAD_ANYDEPTH)
     if img is None or img.size == 0:
         raise DatasetError(f"cannot decode image (corrupt or unsupported format): {path}")
     if img.ndim == 2:
         img = cv2.cvtColor(img, cv2.COLOR_GRAY2BGR)
     if img.dtype != np.uint8:
-        img = cv2.convertScaleAbs(img, alpha=255.0 / max(float(img.max()), 1.0))
+        img = cv2.convertScaleAbs(img, alpha=255.0 / value_range(img))
     return np.ascontiguousarray(img[:, :, :3])
+
+
+def value_range(img: np.ndarray) -> float:
+    """The full-scale value of a high-bit-depth image: the smallest ``2**k - 1`` (k >= 8) that
+    holds its maximum, so 12-bit data in a 16-bit PNG maps 4095 to 255 (and a dark 12-bit
+    image stays dark instead of being stretched)."""
+    if np.issubdtype(img.dtype, np.floating):
+        top = float(np.nanmax(img)) if img.size else 1.0
+        return 1.0 if top <= 1.0 else top
+    bits = max(int(np.ceil(np.log2(float(img.max()) + 1.0))), 8) if img.size else 8
+    return float(2**bits - 1)
 
 
 def image_size_from_header(path: PathLike) -> Optional[Tuple[int, int]]:

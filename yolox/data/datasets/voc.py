@@ -63,7 +63,16 @@ def read_image_set(root: Path, name: str) -> List[str]:
     if not path.is_file():
         folder = path.parent
         available = sorted(p.stem for p in folder.glob("*.txt")) if folder.is_dir() else []
-        raise DatasetError(f"image set file not found: {path} (available: {available or 'none'})")
+        hint = ""
+        if not folder.is_dir():
+            hint = (
+                f"; {root} has no ImageSets/Main: for images with XMLs beside them or in a "
+                "sibling annotations/ folder use the voc_flat layout (exp: "
+                "self.dataset_format = 'voc_flat'; checker: --voc-flat)"
+            )
+        raise DatasetError(
+            f"image set file not found: {path} (available: {available or 'none'}){hint}"
+        )
     ids = []
     for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
         parts = line.split()

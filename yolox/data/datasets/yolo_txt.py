@@ -2,20 +2,33 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 from typing import Callable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
+from .data_yaml import (
+    DataYaml,
+    check_class_names,
+    find_data_yaml,
+    read_data_yaml,
+    read_text_no_bom,
+)
 from .detection_base import DetectionDataset, ImageRecord, clean_boxes
 from .errors import DatasetError, Problem, report_problems
-from .folder_layout import Holdout, list_images, resolve_split_folder, select_holdout
+from .folder_layout import (
+    Holdout,
+    list_images,
+    refuse_same_stems,
+    relative_id,
+    resolve_split_folder,
+    select_holdout,
+)
 from .image_io import image_size_from_header, read_image
 
 __all__ = ["YOLODetection", "build_yolo_records", "label_path", "read_yolo_names"]
 
-NAMES_FILES = ("classes.txt", "labels/classes.txt", "obj.names", "data.yaml", "dataset.yaml")
+NAMES_FILES = ("classes.txt", "labels/classes.txt", "obj.names")
 
 
 def label_path(image: Path) -> Path:
@@ -29,60 +42,33 @@ def label_path(image: Path) -> Path:
     return image.with_suffix(".txt")
 
 
-def _yaml_names(text: str, path: Path) -> Optional[List[str]]:
-    """The ``names:`` of a YOLO data yaml: a flow list, a block list or an index mapping."""
-    lines = text.splitlines()
-    for i, line in enumerate(lines):
-        if not line.startswith("names:"):
-            continue
-        rest = line[len("names:") :].split(" #")[0].strip()
-        if rest:
-            try:
-                value = ast.literal_eval(rest)
-            except (ValueError, SyntaxError) as err:
-                raise DatasetError(f"{path}: cannot read the names list {rest!r}") from err
-            if isinstance(value, dict):
-                return [str(value[k]) for k in sorted(value)]
-            return [str(v) for v in value]
-        names: dict = {}
-        for sub in lines[i + 1 :]:
-            if not sub.strip() or sub.lstrip().startswith("#"):
-                continue
-            if not sub[0].isspace():
-                break
-            item = sub.strip()
-            if item.startswith("- "):
-                names[len(names)] = item[2:]
-            else:
-                key, _, value = item.partition(":")
-                names[int(key)] = value
-        return [str(names[k]).strip().strip("'\"") for k in sorted(names)]
-    return None
-
-
-def read_yolo_names(root: Path) -> Tuple[Optional[Tuple[str, ...]], Optional[str]]:
-    """(names, file) from the first names file found under ``root`` (see NAMES_FILES)."""
-    for rel in NAMES_FILES:
-        path = root / rel
-        if not path.is_file():
-            continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        if path.suffix == ".yaml":
-            names = _yaml_names(text, path)
-            if names is None:
-                continue
-        else:
-            names = [line.strip() for line in text.splitlines() if line.strip()]
-        return tuple(names), str(path)
-    return None, None
+def read_yolo_names(
+    root: Path, data_yaml: Optional[Union[str, Path]] = None
+) -> Tuple[Optional[Tuple[str, ...]], Optional[str]]:
+    """(names, file): ``data_yaml``'s names when given, else the first names file at ``root``
+    (classes.txt, labels/classes.txt, obj.names), else a data.yaml at or one level above it."""
+    root = Path(root)
+    if data_yaml is None:
+        for rel in NAMES_FILES:
+            path = root / rel
+            if path.is_file():
+                lines = read_text_no_bom(path).splitlines()
+                return check_class_names([n for n in lines if n.strip()], path), str(path)
+    found = find_data_yaml(root, data_yaml)
+    if found is None:
+        return None, None
+    spec = read_data_yaml(found)
+    return (spec.names, str(found)) if spec.names is not None else (None, None)
 
 
 def _read_labels(
     path: Path, width: int, height: int, num_names: Optional[int], problems: List[Problem]
-) -> Tuple[np.ndarray, np.ndarray]:
-    """Corner boxes in pixels and class indices of one label file (polygons become boxes)."""
+) -> Tuple[np.ndarray, np.ndarray, int]:
+    """Corner boxes in pixels, class indices and the number of boxes with a coordinate > 1
+    (not normalised: pixel coordinates?) of one label file (polygons become boxes)."""
     boxes, labels = [], []
-    for number, line in enumerate(path.read_text(encoding="utf-8", errors="replace").splitlines()):
+    over_one = 0
+    for number, line in enumerate(read_text_no_bom(path).splitlines()):
         fields = line.split()
         if not fields:
             continue
@@ -108,9 +94,10 @@ def _read_labels(
             known = f" (the names file has {num_names})" if num_names is not None else ""
             problems.append(Problem("error", where, f"invalid class index {fields[0]}{known}"))
             continue
+        over_one += max(abs(v) for v in coords) > 1.01
         boxes.append((x1 * width, y1 * height, x2 * width, y2 * height))
         labels.append(cls)
-    return np.array(boxes, np.float32).reshape(-1, 4), np.array(labels, np.int64)
+    return np.array(boxes, np.float32).reshape(-1, 4), np.array(labels, np.int64), over_one
 
 
 def _image_size(file: Path, problems: List[Problem]) -> Optional[Tuple[int, int]]:
@@ -124,28 +111,88 @@ def _image_size(file: Path, problems: List[Problem]) -> Optional[Tuple[int, int]
         return None
 
 
+def _split_folders(root: Path, split: str, spec: Optional[DataYaml]) -> List[Path]:
+    """The image folders of a split: named by the data.yaml when it has that key, else by
+    the folder layout (``images/<split>``, ``<split>/images``, ``<split>``)."""
+    if spec is not None:
+        folders = spec.split_folders(split)
+        if folders is not None:
+            return folders
+    return [resolve_split_folder(root, split, "yolo")]
+
+
+def _orphan_labels(folders: Sequence[Path], files: Sequence[Path]) -> List[Problem]:
+    """A warning per label file whose image is missing (YOLO trains nothing from it)."""
+    used = {label_path(f) for f in files}
+    label_dirs = {label_path(folder / "x.jpg").parent for folder in folders}
+    orphans = [
+        t
+        for d in sorted(label_dirs)
+        if d.is_dir()
+        for t in sorted(d.glob("*.txt"))
+        if t not in used and t.name != "classes.txt"
+    ]
+    return [Problem("warning", str(t), "no image for this label file; skipped") for t in orphans]
+
+
+def _no_boxes_cause(folders: Sequence[Path], over_one: int, total: int) -> str:
+    """The likely reason a split has images but no usable box."""
+    if total and over_one == total:
+        return (
+            f"all {total} boxes have coordinates > 1: pixel coordinates? YOLO labels are "
+            "normalised to 0..1 (x / image width)"
+        )
+    if total:
+        return f"all {total} boxes were dropped (see the warnings above)"
+    missing = [label_path(f / "x.jpg").parent for f in folders]
+    missing = [d for d in missing if not d.is_dir()]
+    if missing:
+        there = missing[0].parent
+        while not there.is_dir() and there != there.parent:
+            there = there.parent
+        siblings = sorted(p.name for p in there.iterdir() if p.is_dir())
+        return (
+            f"labels/ not found next to images/ (looked for {missing[0]}; folders in "
+            f"{there}: {siblings}): name the label folder 'labels'"
+        )
+    return "every label file is empty or missing (images without a label file are background)"
+
+
 def build_yolo_records(
     root: Union[str, Path],
     image_sets: Sequence[str],
     class_names: Optional[Sequence[str]] = None,
     holdout: Optional[Holdout] = None,
+    data_yaml: Optional[Union[str, Path]] = None,
 ) -> Tuple[List[ImageRecord], Optional[Tuple[str, ...]], Optional[str], List[Problem]]:
     """(records, class names, where the names came from, problems) of YOLO split folders.
 
     ``class_names=None`` reads a names file (classes.txt, data.yaml ``names:``, ...); when
-    there is none, names are None and class indices are only checked to be >= 0. Boxes are
-    corner pixels of the image as displayed (EXIF orientation applied, as YOLOv5 does).
+    there is none, names are None and class indices are only checked to be >= 0. A split
+    named by the data.yaml (``train:``, ``val:``, ``test:``) is read from the yaml's folders.
+    Boxes are corner pixels of the image as displayed (EXIF orientation applied, as YOLOv5
+    does). A split without any usable box is an error that names the likely cause.
     """
     root = Path(root)
+    yaml_file = find_data_yaml(root, data_yaml)
+    spec = read_data_yaml(yaml_file) if yaml_file is not None else None
     source = "caller"
     if class_names is None:
-        class_names, source = read_yolo_names(root)
+        class_names, source = read_yolo_names(root, data_yaml)
+    else:
+        class_names = check_class_names(class_names, "class_names")
     num_names = len(class_names) if class_names is not None else None
     problems: List[Problem] = []
-    files: List[Path] = []
+    folders: List[Path] = []
     for split in dict.fromkeys(image_sets):
-        files += list_images(resolve_split_folder(root, split, "yolo"))
+        folders += _split_folders(root, split, spec)
+    files: List[Path] = []
+    for folder in dict.fromkeys(folders):
+        files += list_images(folder)
+    refuse_same_stems(files)
+    problems += _orphan_labels(folders, files)
     records = []
+    over_one = total = 0
     for file in select_holdout(files, root, holdout):
         size = _image_size(file, problems)
         if size is None:
@@ -155,15 +202,30 @@ def build_yolo_records(
         boxes = np.zeros((0, 4), np.float32)
         labels = np.zeros(0, np.int64)
         if labels_file.is_file():
-            boxes, labels = _read_labels(labels_file, width, height, num_names, problems)
+            boxes, labels, over = _read_labels(labels_file, width, height, num_names, problems)
+            over_one, total = over_one + over, total + len(labels)
         boxes, keep = clean_boxes(boxes, width, height, str(labels_file), problems)
         records.append(
             ImageRecord(
                 file, height, width, boxes[keep], labels[keep],
-                np.zeros(int(keep.sum()), bool), str(file.relative_to(root)),
+                np.zeros(int(keep.sum()), bool), relative_id(file, root),
             )
         )  # fmt: skip
-    names = tuple(str(n).strip() for n in class_names) if class_names is not None else None
+    if records and not any(len(r.labels) for r in records):
+        cause = _no_boxes_cause(folders, over_one, total)
+        where = ", ".join(str(f) for f in dict.fromkeys(folders))
+        problems.append(Problem("error", where, f"0 boxes in {len(records)} images; {cause}"))
+    if class_names is None:
+        problems.append(
+            Problem(
+                "warning",
+                str(root),
+                f"no class names ({', '.join(NAMES_FILES)} here, or a data.yaml here or one "
+                "folder up): the classes get generated names class_0.. (set data_yaml or "
+                "class_names in the exp to name them)",
+            )
+        )
+    names = tuple(class_names) if class_names is not None else None
     return records, names, source, problems
 
 
@@ -172,8 +234,10 @@ class YOLODetection(DetectionDataset):
 
     Split folders are looked up as ``images/<split>`` (YOLOv5/v8), ``<split>/images``
     (Roboflow) or ``<split>``; ``"."`` is ``images/`` itself. Images without a label file have
-    no objects. Class names: ``class_names``, else a names file at the root, else
-    ``class_0..`` up to the highest index used (``class_names_source`` is then None).
+    no objects. Class names: ``class_names``, else a names file at the root (or
+    ``data_yaml``: the export's data.yaml, whose ``train:``/``val:``/``test:`` folders then
+    name the splits), else ``class_0..`` up to the highest index used
+    (``class_names_source`` is then None).
     """
 
     def __init__(
@@ -188,12 +252,13 @@ class YOLODetection(DetectionDataset):
         holdout: Optional[Holdout] = None,
         bad_image: str = "auto",
         cache_dir: Optional[Union[str, Path]] = None,
+        data_yaml: Optional[Union[str, Path]] = None,
     ) -> None:
         self.root = Path(data_dir)
         self.image_set = [str(s) for s in image_sets]
         self.name = self.root.resolve().name
         records, names, source, problems = build_yolo_records(
-            self.root, self.image_set, class_names, holdout
+            self.root, self.image_set, class_names, holdout, data_yaml
         )
         report_problems(problems, f"YOLODetection({self.root})")
         if names is None:
