@@ -24,7 +24,7 @@ from yolox.utils.values import Rule, integer, number, one_of, optional, size_pai
 
 from .base_exp import BaseExp
 
-__all__ = ["Exp", "DATASET_FORMATS"]
+__all__ = ["Exp", "DATASET_FORMATS", "check_exp_value"]
 
 DATASET_FORMATS = ("coco", "voc", *FOLDER_FORMATS)
 
@@ -571,3 +571,16 @@ class Exp(BaseExp):
             )
         if problems:
             raise UserError(f"experiment {self.exp_name!r} is inconsistent: " + "; ".join(problems))
+
+
+def check_exp_value(exp: Exp) -> None:
+    """Official's pre-run check: input_size must be a multiple of 32 in height and width.
+
+    Official asserts; this raises a UserError naming the value (a ValueError, like the other
+    rejected fields).
+    """
+    h, w = exp.input_size
+    if h % 32 or w % 32:
+        raise UserError(
+            f"input_size={tuple(exp.input_size)}: height and width must be multiples of 32"
+        )
