@@ -95,9 +95,9 @@ def all_reduce(
     if not dist.is_available() or not dist.is_initialized() or dist.get_world_size() == 1:
         return py_dict  # type: ignore[return-value]
     world_size = dist.get_world_size(group)
-    device = torch.device("cuda", torch.cuda.current_device())
-    if dist.get_backend(group) != "nccl":
-        device = torch.device("cpu")
+    device = torch.device("cpu")
+    if dist.get_backend(group) == "nccl":
+        device = torch.device("cuda", torch.cuda.current_device())
     keys = [list(py_dict.keys())]
     dist.broadcast_object_list(keys, src=0, group=group)
     names = keys[0]

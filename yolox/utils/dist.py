@@ -98,17 +98,17 @@ def all_gather_object(obj: Any) -> List[Any]:
     return out
 
 
-def gather(obj: Any, dst: int = 0, group: Optional[Any] = None) -> List[Any]:
-    """Every rank's ``obj`` in rank order on rank ``dst``; an empty list on the other ranks.
+def gather(data: Any, dst: int = 0, group: Optional[Any] = None) -> List[Any]:
+    """Every rank's ``data`` in rank order on rank ``dst``; an empty list on the other ranks.
 
     ``group`` (official's argument): the process group; default a CPU group for objects.
     """
     world_size = get_world_size()
     if world_size == 1:
-        return [obj]
+        return [data]
     group = group if group is not None else _object_group()
     out: Optional[List[Any]] = [None] * world_size if get_rank() == dst else None
-    dist.gather_object(obj, out, dst=dst, group=group)
+    dist.gather_object(data, out, dst=dst, group=group)
     return out if out is not None else []
 
 
