@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from yolox.data.datasets import COCODataset, VOCDetection
 from yolox.data.datasets.synthetic import ensure_synthetic_dataset
@@ -160,3 +161,29 @@ def test_voc_evaluate_detections_scores_official_all_boxes(voc_root, tmp_path):
     shifted = [[b + np.array([4, 4, 4, 4, 0]) for b in per] for per in perfect]
     ap, ap50 = ds.evaluate_detections(shifted)
     assert ap < 1.0 and ap50 <= 1.0
+
+
+def test_voc_evaluator_calls_an_overridden_evaluate_detections(voc_root):
+    from yolox.evaluators import VOCEvaluator
+    from yolox.evaluators.inference import InferenceTiming
+    from yolox.utils.detections import Detections
+
+    seen = []
+
+    class OwnScoring(VOCDetection):
+        def evaluate_detections(self, all_boxes, output_dir=None):
+            seen.append(all_boxes)
+            return 0.25, 0.5
+
+    ds = OwnScoring(data_dir=voc_root, image_sets=["val"], img_size=SIZE)
+    loader = torch.utils.data.DataLoader(ds, batch_size=1)
+    evaluator = VOCEvaluator(loader, SIZE, 0.01, 0.65, ds.num_classes)
+    boxes, labels, _ = ds.annotation_for_eval(0)
+    det = Detections(boxes, np.full(len(labels), 0.8, np.float32), labels)
+    map50_95, map50, _ = evaluator._score({0: det, 1: Detections.empty()}, InferenceTiming())
+    assert (map50_95, map50) == (0.25, 0.5)
+    all_boxes = seen[0]
+    assert len(all_boxes) == ds.num_classes and all(len(per) == len(ds) for per in all_boxes)
+    for cls in range(ds.num_classes):
+        np.testing.assert_allclose(all_boxes[cls][0][:, :4], boxes[labels == cls])
+        assert len(all_boxes[cls][1]) == 0
