@@ -257,3 +257,34 @@ def test_a_user_exp_that_applies_the_fix_builds_the_attention(tmp_path):
     del model.backbone.attention["dark4"]  # changed after construction: caught as well
     with pytest.raises(ExpError, match="do not match its plan"):
         get_checked_model(exp)
+
+
+# Read through ``exp.`` but not Exp fields: an optional hook (train.py checks hasattr), a field
+# of the generated-data test exp, and "exp.py" in a help text.
+NOT_EXP_FIELDS = {"get_trainer", "synthetic_images", "py"}
+
+
+def test_every_attribute_read_on_an_exp_is_declared():
+    """Fields are set in Exp.__init__; lazily built objects are declared on the class instead."""
+    import re
+
+    from yolox.exp.base_exp import LAZY_ATTRIBUTES
+
+    root = Path(__file__).resolve().parents[2] / "yolox"
+    read = set()
+    for path in root.rglob("*.py"):
+        text = path.read_text()
+        read.update(re.findall(r"(?<![\w.])(?:self\.)?exp\.([A-Za-z_]\w*)", text))
+        if path.name in ("yolox_base.py", "base_exp.py"):
+            read.update(re.findall(r"self\.([A-Za-z_]\w*)", text))
+    exp = Exp()
+    undeclared = sorted(
+        n for n in read - NOT_EXP_FIELDS if n not in vars(exp) and not hasattr(Exp, n)
+    )
+    assert not undeclared, undeclared
+    annotations = {}
+    for cls in reversed(Exp.__mro__):
+        annotations.update(getattr(cls, "__annotations__", {}))
+    for name in LAZY_ATTRIBUTES:
+        assert name in read or name in ("lr_scheduler", "evaluator")
+        assert name in annotations and name not in vars(exp)
