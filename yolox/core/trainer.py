@@ -611,12 +611,15 @@ def _describe_a_throwaway_model(exp: Any) -> dict[str, Any]:
     ``get_model`` caches what it builds; the model that trains must be built after seeding
     (``before_train``), so this one is dropped and the global random state left untouched.
     """
-    kept = exp.model
+    kept = exp.__dict__.get("model")
     with torch.random.fork_rng(devices=[]):
         try:
             return _model_config_dict(exp, get_checked_model(exp))
         finally:
-            exp.model = kept
+            if kept is None:
+                exp.forget("model")  # official exps rebuild only when "model" is not set at all
+            else:
+                exp.model = kept
 
 
 def _model_config_dict(exp: Any, model: nn.Module) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import itertools
 import json
 import os
 from pathlib import Path
@@ -13,14 +14,22 @@ import numpy as np
 import torch
 from loguru import logger
 from pycocotools.coco import COCO
+from tabulate import tabulate
 
+from yolox.data.datasets.coco_classes import COCO_CLASSES
 from yolox.utils.detections import Detections
 
 from .base import DetectionEvaluator, Summary, left_out_note
 from .coco_scoring import as_backend_gt, coco_eval_detections
 from .inference import InferenceTiming
 
-__all__ = ["COCOEvaluator", "detections_to_coco_json", "scoring_ground_truth"]
+__all__ = [
+    "COCOEvaluator",
+    "detections_to_coco_json",
+    "per_class_AP_table",
+    "per_class_AR_table",
+    "scoring_ground_truth",
+]
 
 TESTDEV_JSON = "yolox_testdev_2017.json"
 
@@ -160,3 +169,47 @@ class COCOEvaluator(DetectionEvaluator):
         )
         logger.info(f"COCO scoring backend: {result.backend}")
         return result.ap50_95, result.ap50, f"{header}\n{result.summary}\n"
+
+
+def _per_class_table(values: Dict[str, float], headers: Sequence[str], colums: int) -> str:
+    """Official's layout: (class, value) pairs side by side, ``colums`` cells per row."""
+    num_cols = min(colums, len(values) * len(headers))
+    cells = [x for pair in values.items() for x in pair]
+    rows = itertools.zip_longest(*[cells[i::num_cols] for i in range(num_cols)])
+    table_headers = list(headers) * (num_cols // len(headers))
+    return tabulate(rows, tablefmt="pipe", floatfmt=".3f", headers=table_headers, numalign="left")
+
+
+def _class_mean(values: np.ndarray) -> float:
+    valid = values[values > -1]
+    return float(np.mean(valid)) if valid.size else float("nan")
+
+
+def per_class_AP_table(
+    coco_eval: Any,
+    class_names: Sequence[str] = COCO_CLASSES,
+    headers: Sequence[str] = ("class", "AP"),
+    colums: int = 6,
+) -> str:
+    """Per-class AP50:95 (%, area all, 100 dets) of an evaluated COCOeval, as official prints it."""
+    precisions = np.asarray(coco_eval.eval["precision"])  # [T, R, K, A, M]
+    if len(class_names) != precisions.shape[2]:
+        raise ValueError(f"{len(class_names)} class names for {precisions.shape[2]} classes")
+    values = {
+        name: 100 * _class_mean(precisions[:, :, k, 0, -1]) for k, name in enumerate(class_names)
+    }
+    return _per_class_table(values, headers, colums)
+
+
+def per_class_AR_table(
+    coco_eval: Any,
+    class_names: Sequence[str] = COCO_CLASSES,
+    headers: Sequence[str] = ("class", "AR"),
+    colums: int = 6,
+) -> str:
+    """Per-class AR@100 (%, area all) of an evaluated COCOeval, as official prints it."""
+    recalls = np.asarray(coco_eval.eval["recall"])  # [T, K, A, M]
+    if len(class_names) != recalls.shape[1]:
+        raise ValueError(f"{len(class_names)} class names for {recalls.shape[1]} classes")
+    values = {name: 100 * _class_mean(recalls[:, k, 0, -1]) for k, name in enumerate(class_names)}
+    return _per_class_table(values, headers, colums)

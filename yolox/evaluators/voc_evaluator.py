@@ -63,6 +63,32 @@ def format_voc_result(result: VOCEvalResult) -> str:
     return "\n".join(lines)
 
 
+def _overrides_evaluate_detections(dataset: Any) -> bool:
+    """A VOCDetection subclass with its own ``evaluate_detections`` (official's scoring hook)."""
+    from yolox.data.datasets.voc import VOCDetection
+
+    own = getattr(type(dataset), "evaluate_detections", None)
+    return isinstance(dataset, VOCDetection) and own is not VOCDetection.evaluate_detections
+
+
+def _official_all_boxes(
+    by_index: Dict[int, Detections], scored: set, num_images: int, num_classes: int
+) -> List[List[np.ndarray]]:
+    """Official's ``all_boxes[class][image]`` = [k, 5] (x1, y1, x2, y2, score) arrays."""
+    all_boxes = [
+        [np.zeros((0, 5), np.float32) for _ in range(num_images)] for _ in range(num_classes)
+    ]
+    for index, det in by_index.items():
+        if index not in scored:
+            continue
+        for cls in range(num_classes):
+            mask = det.class_ids == cls
+            all_boxes[cls][index] = np.concatenate(
+                [det.boxes[mask], det.scores[mask, None]], axis=1
+            ).astype(np.float32)
+    return all_boxes
+
+
 class VOCEvaluator(DetectionEvaluator):
     """mAP of a model on a VOC-format loader (``loader.dataset`` has annotation_for_eval, class_names).
 
@@ -133,6 +159,9 @@ class VOCEvaluator(DetectionEvaluator):
         )
         self.last_result = result
         map50_95, map50 = result.map50_95, result.map50
+        if _overrides_evaluate_detections(dataset):
+            all_boxes = _official_all_boxes(by_index, scored, len(dataset), self.num_classes)
+            map50_95, map50 = (float(v) for v in dataset.evaluate_detections(all_boxes))
         if math.isnan(map50_95):
             warnings.warn(
                 "no class has non-difficult ground truth: mAP undefined, reported as 0",

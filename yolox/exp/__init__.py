@@ -3,11 +3,12 @@
 from .base_exp import BaseExp
 from .build import ExpError, get_exp, get_exp_by_file, get_exp_by_name
 from .model_check import get_checked_model
-from .yolox_base import Exp
+from .yolox_base import Exp, check_exp_value
 
 __all__ = [
     "BaseExp",
     "Exp",
+    "check_exp_value",
     "ExpError",
     "get_checked_model",
     "get_exp",

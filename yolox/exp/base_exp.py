@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 from abc import ABCMeta, abstractmethod
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence
 
 from tabulate import tabulate
 from torch import nn
@@ -12,7 +12,13 @@ from torch import nn
 from yolox.utils.errors import UserError
 from yolox.utils.values import Rule, check_all, integer, optional, problem_with
 
-__all__ = ["BaseExp", "parse_opt_value"]
+__all__ = ["BaseExp", "LAZY_ATTRIBUTES", "parse_opt_value"]
+
+# Objects an exp builds on first use and caches on itself. They are declared on the class (value
+# None), never assigned in ``__init__``: official YOLOX exps guard their own builders with
+# ``if "model" not in self.__dict__:`` (``"optimizer"`` likewise), which an instance attribute set
+# to None would defeat. Reading one before it is built gives None.
+LAZY_ATTRIBUTES = ("model", "optimizer", "lr_scheduler", "evaluator")
 
 
 def parse_opt_value(text: str, current: Any) -> Any:
@@ -57,8 +63,14 @@ class BaseExp(metaclass=ABCMeta):
     """Fields are plain attributes; ``merge`` overrides them from ``key value`` pairs.
 
     Every field any code reads is set in ``__init__`` (so ``merge``, the command line and the
-    printed table know it); ``field_rules`` says which types and ranges each field accepts.
+    printed table know it); ``field_rules`` says which types and ranges each field accepts. The
+    objects in :data:`LAZY_ATTRIBUTES` are declared below instead (see there).
     """
+
+    model: Optional[nn.Module] = None
+    optimizer: Any = None
+    lr_scheduler: Any = None
+    evaluator: Any = None
 
     def __init__(self) -> None:
         self.exp_name = None  # the run's folder under output_dir (get_exp: the file's name)
@@ -66,10 +78,8 @@ class BaseExp(metaclass=ABCMeta):
         self.output_dir = "./YOLOX_outputs"
         self.print_interval = 100
         self.eval_interval = 10
-        # cached objects, not configuration (left out of fields())
+        # cached, not configuration (left out of fields()); official sets it here too
         self.dataset = None
-        self.model = None
-        self.optimizer = None
 
     def field_rules(self) -> Dict[str, Rule]:
         """Type and range of the fields that have one (see yolox.utils.values)."""
@@ -130,8 +140,15 @@ class BaseExp(metaclass=ABCMeta):
             for k, v in vars(self).items()
             if not k.startswith("_")
             and not isinstance(v, nn.Module)
-            and k not in ("dataset", "optimizer", "model")
+            and k != "dataset"
+            and k not in LAZY_ATTRIBUTES
         }
+
+    def forget(self, name: str) -> None:
+        """Drop a cached lazy object so the next ``get_*`` builds it again (official guards included)."""
+        if name not in LAZY_ATTRIBUTES:
+            raise ValueError(f"{name!r} is not one of the lazily built {LAZY_ATTRIBUTES}")
+        self.__dict__.pop(name, None)
 
     def __repr__(self) -> str:
         rows = [(k, repr(v)) for k, v in sorted(self.fields().items())]

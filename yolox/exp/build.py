@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
 from typing import Optional
 
 from yolox.utils.errors import UserError
+from yolox.utils.pyfile import NotImportable, import_file
 
 from .base_exp import BaseExp
 
@@ -28,20 +27,10 @@ def get_exp_by_file(exp_file: str) -> BaseExp:
     path = Path(exp_file)
     if not path.is_file():
         raise ExpError(f"experiment file not found: {exp_file}")
-    module_name = f"yolox_exp_{path.stem}_{abs(hash(str(path.resolve())))}"
-    spec = importlib.util.spec_from_file_location(module_name, path)
-    if spec is None or spec.loader is None:
-        raise ExpError(f"cannot import experiment file {exp_file} (is it a .py file?)")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[module_name] = module
-    # Like a script, an exp file may import helpers that sit next to it.
-    folder = str(path.resolve().parent)
-    sys.path.insert(0, folder)
     try:
-        spec.loader.exec_module(module)  # errors in the exp file surface here, unchanged
-    finally:
-        if folder in sys.path:
-            sys.path.remove(folder)
+        module = import_file(path)  # errors in the exp file surface here, unchanged
+    except NotImportable as exc:
+        raise ExpError(f"cannot import experiment file {exp_file} (is it a .py file?)") from exc
     exp_class = getattr(module, "Exp", None)
     if exp_class is None:
         raise ExpError(f"experiment file {exp_file} defines no class named 'Exp'")

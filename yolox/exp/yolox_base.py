@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import random
+import traceback
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, Dict, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 import torch
 import torch.distributed as dist
@@ -22,7 +24,7 @@ from yolox.utils.values import Rule, integer, number, one_of, optional, size_pai
 
 from .base_exp import BaseExp
 
-__all__ = ["Exp", "DATASET_FORMATS"]
+__all__ = ["Exp", "DATASET_FORMATS", "check_exp_value"]
 
 DATASET_FORMATS = ("coco", "voc", *FOLDER_FORMATS)
 
@@ -33,8 +35,58 @@ def _coco_classes() -> Tuple[str, ...]:
     return tuple(COCO_CLASSES)
 
 
+def _checked_get_model(get_model: Callable[..., nn.Module]) -> Callable[..., nn.Module]:
+    """Wrap a subclass's own ``get_model`` so that what it builds is checked where it is built.
+
+    Official-style exps build YOLOPAFPN/YOLOFPN themselves; without this, ``exp.get_model()``
+    under ``attention cam`` would quietly return the baseline, and a call with arguments that
+    official YOLOX does not have would surface as a bare TypeError. Nested calls
+    (``super().get_model()``) are checked once, at the outermost one.
+    """
+
+    @functools.wraps(get_model)
+    def wrapper(self: Exp, *args: Any, **kwargs: Any) -> nn.Module:
+        depth = self.__dict__.get("_get_model_depth", 0)
+        self.__dict__["_get_model_depth"] = depth + 1
+        try:
+            model = get_model(self, *args, **kwargs)
+        except TypeError as exc:
+            error = _call_error(self, get_model, exc)
+            if error is None:
+                raise
+            raise error from exc
+        finally:
+            self.__dict__["_get_model_depth"] = depth
+        if depth == 0:
+            from .model_check import check_model_attention
+
+            check_model_attention(self, model)
+        return model
+
+    return wrapper
+
+
+def _call_error(exp: Exp, get_model: Callable[..., Any], exc: TypeError) -> Optional[UserError]:
+    """A one-line UserError when ``get_model`` itself called a class with arguments it lacks."""
+    code = get_model.__code__
+    frames = traceback.extract_tb(exc.__traceback__)
+    if not frames or frames[-1].filename != code.co_filename:
+        return None  # raised deeper down: not a call the exp file wrote
+    if "argument" not in str(exc):
+        return None
+    return UserError(
+        f"{code.co_filename}:{frames[-1].lineno} ({type(exp).__qualname__}.get_model): {exc} "
+        "(official YOLOX v0.3.0 has no such argument; see the class's signature)"
+    )
+
+
 class Exp(BaseExp):
     """Defaults are YOLOX-L on COCO (depth 1.0, width 1.0), exactly as in official YOLOX."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "get_model" in vars(cls):
+            cls.get_model = _checked_get_model(vars(cls)["get_model"])
 
     def __init__(self) -> None:
         super().__init__()
@@ -543,3 +595,16 @@ class Exp(BaseExp):
             problems.append("annotations_dir is read by dataset_format 'voc_flat' only")
         if problems:
             raise UserError(f"experiment {self.exp_name!r} is inconsistent: " + "; ".join(problems))
+
+
+def check_exp_value(exp: Exp) -> None:
+    """Official's pre-run check: input_size must be a multiple of 32 in height and width.
+
+    Official asserts; this raises a UserError naming the value (a ValueError, like the other
+    rejected fields).
+    """
+    h, w = exp.input_size
+    if h % 32 or w % 32:
+        raise UserError(
+            f"input_size={tuple(exp.input_size)}: height and width must be multiples of 32"
+        )

@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import colorsys
-from typing import Optional, Tuple
+from typing import Optional
 
-import cv2
 import numpy as np
 
 from yolox.utils.detections import Detections
+from yolox.utils.visualize import class_color, draw_labelled_box
 
 __all__ = ["class_color", "draw_detections"]
-
-
-def class_color(class_id: int) -> Tuple[int, int, int]:
-    """A stable, well-spread BGR colour per class (golden-ratio hue steps)."""
-    hue = (class_id * 0.618033988749895) % 1.0
-    r, g, b = colorsys.hsv_to_rgb(hue, 0.85, 0.95)
-    return int(b * 255), int(g * 255), int(r * 255)
 
 
 def draw_detections(
@@ -36,22 +28,6 @@ def draw_detections(
     ):
         if score < min_score:
             continue
-        color = class_color(int(cid))
-        x1, y1, x2, y2 = (int(round(float(v))) for v in box)
-        cv2.rectangle(canvas, (x1, y1), (x2, y2), color, thickness)
         label = f"{name}: {score * 100:.1f}%"
-        (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, font_scale, 1)
-        top = max(y1 - th - base - 2, 0)
-        cv2.rectangle(canvas, (x1, top), (x1 + tw + 2, top + th + base + 2), color, -1)
-        text_color = (0, 0, 0) if np.mean(color) > 127 else (255, 255, 255)
-        cv2.putText(
-            canvas,
-            label,
-            (x1 + 1, top + th + 1),
-            cv2.FONT_HERSHEY_SIMPLEX,
-            font_scale,
-            text_color,
-            1,
-            cv2.LINE_AA,
-        )
+        draw_labelled_box(canvas, box, label, class_color(int(cid)), thickness, font_scale)
     return canvas

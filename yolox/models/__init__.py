@@ -1,7 +1,22 @@
 """YOLOX models: blocks, backbones, necks, head, attention plug-ins and the model builder."""
 
 from .attention import available_attention, build_attention
-from .build import MODEL_ZOO, ModelConfig, build_model, init_yolox_, zoo_config
+from .build import (
+    MODEL_ZOO,
+    ModelConfig,
+    build_model,
+    create_yolox_model,
+    init_yolox_,
+    yolov3,
+    yolox_custom,
+    yolox_l,
+    yolox_m,
+    yolox_nano,
+    yolox_s,
+    yolox_tiny,
+    yolox_x,
+    zoo_config,
+)
 from .darknet import CSPDarknet, Darknet
 from .losses import IOUloss
 from .network_blocks import (
@@ -27,6 +42,15 @@ __all__ = [
     "build_model",
     "init_yolox_",
     "zoo_config",
+    "create_yolox_model",
+    "yolox_nano",
+    "yolox_tiny",
+    "yolox_s",
+    "yolox_m",
+    "yolox_l",
+    "yolox_x",
+    "yolov3",
+    "yolox_custom",
     "CSPDarknet",
     "Darknet",
     "IOUloss",

@@ -14,6 +14,7 @@ from torch import nn
 from yolox.utils.errors import UserError
 
 __all__ = [
+    "SiLU",
     "get_activation",
     "BaseConv",
     "DWConv",
@@ -23,6 +24,15 @@ __all__ = [
     "CSPLayer",
     "Focus",
 ]
+
+
+class SiLU(nn.Module):
+    """x * sigmoid(x) written out: official swaps it in for nn.SiLU before exporting to old runtimes."""
+
+    @staticmethod
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        return x * torch.sigmoid(x)
+
 
 _ACTIVATIONS = {
     "silu": lambda: nn.SiLU(inplace=True),

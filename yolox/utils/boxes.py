@@ -16,6 +16,8 @@ __all__ = [
     "xyxy2cxcywh",
     "adjust_box_anns",
     "letterbox_ratio",
+    "filter_box",
+    "matrix_iou",
 ]
 
 
@@ -122,3 +124,20 @@ def postprocess(
             )
         outputs.append(detections[kept])
     return outputs
+
+
+def filter_box(output: torch.Tensor, scale_range: Sequence[float]) -> torch.Tensor:
+    """Rows of ``output`` (x1, y1, x2, y2, ...) whose box area lies strictly between min² and max²."""
+    min_scale, max_scale = scale_range
+    area = (output[:, 2] - output[:, 0]) * (output[:, 3] - output[:, 1])
+    return output[(area > min_scale * min_scale) & (area < max_scale * max_scale)]
+
+
+def matrix_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of every box of ``a`` [N, 4] with every box of ``b`` [M, 4] (x1, y1, x2, y2), numpy [N, M]."""
+    top_left = np.maximum(a[:, None, :2], b[:, :2])
+    bottom_right = np.minimum(a[:, None, 2:], b[:, 2:])
+    overlap = np.prod(bottom_right - top_left, axis=2) * (top_left < bottom_right).all(axis=2)
+    area_a = np.prod(a[:, 2:] - a[:, :2], axis=1)
+    area_b = np.prod(b[:, 2:] - b[:, :2], axis=1)
+    return overlap / (area_a[:, None] + area_b - overlap + 1e-12)

@@ -36,6 +36,7 @@ import torch
 from torch import nn
 
 from .errors import UserError
+from .partial_load import load_ckpt
 
 __all__ = [
     "CKPT_FORMAT",
@@ -48,6 +49,7 @@ __all__ = [
     "describe_checkpoint_space",
     "extract_state_dict",
     "load_checkpoint",
+    "load_ckpt",
     "load_model_weights",
     "non_finite_tensors",
     "prune_history_checkpoints",

@@ -13,6 +13,7 @@ import os
 import time
 from typing import Any, Dict, Iterator, List, Mapping, Optional, Union
 
+import numpy as np
 import torch
 import torch.distributed as dist
 
@@ -30,6 +31,10 @@ __all__ = [
     "reduce_dict",
     "wait_for_the_master",
     "time_synchronized",
+    "get_num_devices",
+    "get_local_size",
+    "all_gather",
+    "shared_random_seed",
 ]
 
 
@@ -93,14 +98,17 @@ def all_gather_object(obj: Any) -> List[Any]:
     return out
 
 
-def gather(obj: Any, dst: int = 0) -> List[Any]:
-    """Every rank's ``obj`` in rank order on rank ``dst``; an empty list on the other ranks."""
+def gather(data: Any, dst: int = 0, group: Optional[Any] = None) -> List[Any]:
+    """Every rank's ``data`` in rank order on rank ``dst``; an empty list on the other ranks.
+
+    ``group`` (official's argument): the process group; default a CPU group for objects.
+    """
     world_size = get_world_size()
     if world_size == 1:
-        return [obj]
-    group = _object_group()
+        return [data]
+    group = group if group is not None else _object_group()
     out: Optional[List[Any]] = [None] * world_size if get_rank() == dst else None
-    dist.gather_object(obj, out, dst=dst, group=group)
+    dist.gather_object(data, out, dst=dst, group=group)
     return out if out is not None else []
 
 
@@ -199,3 +207,32 @@ def time_synchronized(device: Optional[torch.device] = None) -> float:
     if device is not None and torch.device(device).type == "cuda" and torch.cuda.is_available():
         torch.cuda.synchronize(device)
     return time.perf_counter()
+
+
+def all_gather(data: Any, group: Optional[Any] = None) -> List[Any]:
+    """Official's name for :func:`all_gather_object` (``group``: a process group to use instead)."""
+    if group is None or get_world_size() == 1:
+        return all_gather_object(data)
+    out: List[Any] = [None] * dist.get_world_size(group)
+    dist.all_gather_object(out, data, group=group)
+    return out
+
+
+def get_num_devices() -> int:
+    """GPUs this process may use: the entries of CUDA_VISIBLE_DEVICES, else torch's count (0 on CPU)."""
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    if visible is not None:
+        return len([d for d in visible.split(",") if d.strip()])
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def get_local_size() -> int:
+    """Processes on this machine: the launcher's LOCAL_WORLD_SIZE (1 when not distributed)."""
+    if not is_dist_avail_and_initialized():
+        return 1
+    return int(os.environ.get("LOCAL_WORLD_SIZE", get_world_size()))
+
+
+def shared_random_seed() -> int:
+    """A random int in [0, 2**31) drawn on rank 0 and the same on every rank."""
+    return int(all_gather(int(np.random.randint(2**31)))[0])

@@ -6,14 +6,25 @@ process has is chosen once, by the command-line entry point (:func:`console_logg
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from contextlib import contextmanager
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Sequence
 
 from loguru import logger
 
-__all__ = ["setup_logger", "remove_sink", "console_logging", "console_active", "LOG_FORMAT"]
+__all__ = [
+    "setup_logger",
+    "remove_sink",
+    "console_logging",
+    "console_active",
+    "LOG_FORMAT",
+    "get_caller_name",
+    "StreamToLoguru",
+    "redirect_sys_output",
+    "WandbLogger",
+]
 
 LOG_FORMAT = (
     "<green>{time:YYYY-MM-DD HH:mm:ss}</green> | <level>{level: <8}</level> | "
@@ -93,3 +104,55 @@ def console_logging(rank: Optional[int] = None, level: str = "INFO") -> Iterator
         remove_sink(handler)
         if removed_default:
             _library_default_sink[0] = logger.add(sys.stderr)
+
+
+def get_caller_name(depth: int = 0) -> str:
+    """``__name__`` of the module calling this function (depth 0), or of its caller (1), ..."""
+    frame = inspect.currentframe()
+    assert frame is not None and frame.f_back is not None
+    frame = frame.f_back
+    for _ in range(depth):
+        if frame.f_back is None:
+            break
+        frame = frame.f_back
+    return str(frame.f_globals.get("__name__", ""))
+
+
+class StreamToLoguru:
+    """A file-like stream: prints from the listed packages go to loguru, others to real stdout.
+
+    Official YOLOX routes pycocotools' and apex's prints into the log this way.
+    """
+
+    def __init__(self, level: str = "INFO", caller_names: Sequence[str] = ("apex", "pycocotools")):
+        self.level = level
+        self.linebuf = ""
+        self.caller_names = tuple(caller_names)
+
+    def write(self, buf: str) -> None:
+        full_name = get_caller_name(depth=1)
+        package = full_name.split(".", 1)[0]
+        if package in self.caller_names or full_name in self.caller_names:
+            for line in buf.rstrip().splitlines():
+                logger.opt(depth=2).log(self.level, line.rstrip())
+        else:
+            sys.__stdout__.write(buf)
+
+    def flush(self) -> None:
+        sys.__stdout__.flush()
+
+    def isatty(self) -> bool:
+        return sys.__stdout__.isatty()
+
+    def fileno(self) -> int:
+        return sys.__stdout__.fileno()
+
+
+def redirect_sys_output(log_level: str = "INFO") -> None:
+    """Replace sys.stdout and sys.stderr by a :class:`StreamToLoguru` (official behaviour)."""
+    stream = StreamToLoguru(log_level)
+    sys.stderr = stream  # type: ignore[assignment]
+    sys.stdout = stream  # type: ignore[assignment]
+
+
+from .wandb_logger import WandbLogger  # noqa: E402  (official exposes it from this module)

@@ -5,12 +5,20 @@ from __future__ import annotations
 import functools
 import sys
 from collections import defaultdict, deque
-from typing import Any, Optional
+from typing import Any, Optional, Tuple, Union
 
 import numpy as np
 import torch
 
-__all__ = ["AverageMeter", "MeterBuffer", "format_ap", "gpu_mem_usage", "mem_usage", "occupy_mem"]
+__all__ = [
+    "AverageMeter",
+    "MeterBuffer",
+    "format_ap",
+    "get_total_and_free_memory_in_Mb",
+    "gpu_mem_usage",
+    "mem_usage",
+    "occupy_mem",
+]
 
 
 def format_ap(ap50_95: float, ap50: Optional[float] = None) -> str:
@@ -40,13 +48,37 @@ def mem_usage() -> float:
     return peak * scale / 1024**3
 
 
-def occupy_mem(device: torch.device, fraction: float = 0.9) -> None:
-    """Reserve most of a CUDA device's free memory in torch's cache (``--occupy``); no-op on CPU."""
+def get_total_and_free_memory_in_Mb(cuda_device: Union[int, str, torch.device]) -> Tuple[int, int]:
+    """(total, used) MiB of a CUDA device; official's name, whose second value is the used memory.
+
+    ``cuda_device`` is an index into the visible devices. Without CUDA there is no such device:
+    a RuntimeError says so (official would fail inside nvidia-smi).
+    """
+    if not torch.cuda.is_available():
+        raise RuntimeError(f"no CUDA device {cuda_device!r}: torch sees no GPU on this machine")
+    device = (
+        torch.device("cuda", int(cuda_device))
+        if isinstance(cuda_device, (int, str))
+        else cuda_device
+    )
+    free, total = torch.cuda.mem_get_info(device)
+    return total // 2**20, (total - free) // 2**20
+
+
+def occupy_mem(cuda_device: Union[int, str, torch.device], mem_ratio: float = 0.9) -> None:
+    """Reserve ``mem_ratio`` of a CUDA device's memory in torch's cache (``--occupy``); no-op on CPU."""
+    device = torch.device(cuda_device) if not isinstance(cuda_device, int) else None
+    if device is None:
+        device = (
+            torch.device("cuda", cuda_device) if torch.cuda.is_available() else torch.device("cpu")
+        )
     if device.type != "cuda":
         return
-    free, _total = torch.cuda.mem_get_info(device)
-    block = torch.empty(int(free * fraction) // 4, dtype=torch.float32, device=device)
-    del block  # memory stays in the caching allocator
+    total, used = get_total_and_free_memory_in_Mb(device)
+    block_mb = int(total * mem_ratio) - used
+    if block_mb > 0:
+        block = torch.empty(block_mb * 2**18, dtype=torch.float32, device=device)
+        del block  # memory stays in the caching allocator
 
 
 class AverageMeter:

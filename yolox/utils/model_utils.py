@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
-from typing import Dict, Sequence, Union
+from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Tuple, Union
 
 import torch
 from torch import nn
+from torch.nn.modules.batchnorm import _BatchNorm
 
 __all__ = [
     "fuse_conv_and_bn",
@@ -15,6 +17,9 @@ __all__ = [
     "profile_model",
     "count_params",
     "attention_module_names",
+    "replace_module",
+    "freeze_module",
+    "adjust_status",
 ]
 
 
@@ -126,3 +131,55 @@ def get_model_info(model: nn.Module, tsize: Union[int, Sequence[int]]) -> str:
     if info["attention_params_m"] or info["attention_gflops"]:
         line += f" (attention: {info['attention_params_m'] * 1e3:.1f}K params, {info['attention_gflops']:.3f} GFLOPs)"
     return line
+
+
+def replace_module(
+    module: nn.Module,
+    replaced_module_type: Union[type, Tuple[type, ...]],
+    new_module_type: type,
+    replace_func: Optional[Callable[[Any, type], nn.Module]] = None,
+) -> nn.Module:
+    """Swap every submodule of type ``replaced_module_type`` for a new one (e.g. SiLU for a traceable one).
+
+    ``replace_func(replaced_module_type, new_module_type)`` makes the replacement (default:
+    ``new_module_type()``). Returns the module (a new object if ``module`` itself was replaced).
+    """
+    if replace_func is None:
+
+        def replace_func(_old: Any, new: type) -> nn.Module:
+            return new()
+
+    if isinstance(module, replaced_module_type):
+        return replace_func(replaced_module_type, new_module_type)
+    for name, child in module.named_children():
+        new_child = replace_module(child, replaced_module_type, new_module_type, replace_func)
+        if new_child is not child:
+            module.add_module(name, new_child)
+    return module
+
+
+def freeze_module(module: nn.Module, name: Optional[str] = None) -> nn.Module:
+    """Stop gradients of the parameters whose name contains ``name`` (all when None).
+
+    The BatchNorm layers among those modules are put in eval mode as well, so their running
+    statistics stay frozen too (a later ``model.train()`` undoes that part, as in official).
+    """
+    for param_name, parameter in module.named_parameters():
+        if name is None or name in param_name:
+            parameter.requires_grad = False
+    for module_name, child in module.named_modules():
+        if (name is None or name in module_name) and isinstance(child, _BatchNorm):
+            child.eval()
+    return module
+
+
+@contextlib.contextmanager
+def adjust_status(module: nn.Module, training: bool = False) -> Iterator[nn.Module]:
+    """Temporarily put ``module`` (every submodule) in train or eval mode; restore each after."""
+    before = {m: m.training for m in module.modules()}
+    module.train(training)
+    try:
+        yield module
+    finally:
+        for m, mode in before.items():
+            m.training = mode

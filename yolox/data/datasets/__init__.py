@@ -2,7 +2,7 @@
 
 from .coco import COCODataset
 from .coco_classes import COCO_CLASSES
-from .datasets_wrapper import Dataset
+from .datasets_wrapper import CacheDataset, ConcatDataset, Dataset, MixConcatDataset
 from .detection_base import DetectionDataset, ImageRecord
 from .errors import DatasetError, Problem
 from .folder_layout import FOLDER_FORMATS
@@ -18,6 +18,9 @@ __all__ = [
     "COCODataset",
     "COCO_CLASSES",
     "Dataset",
+    "CacheDataset",
+    "ConcatDataset",
+    "MixConcatDataset",
     "DetectionDataset",
     "ImageRecord",
     "DatasetError",

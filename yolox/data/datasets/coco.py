@@ -16,7 +16,19 @@ from .detection_base import DetectionDataset, ImageRecord, clean_boxes
 from .errors import DatasetError, Problem, report_problems
 from .image_io import image_size_from_header
 
-__all__ = ["COCODataset", "load_coco_json", "build_coco_records"]
+__all__ = ["COCODataset", "load_coco_json", "build_coco_records", "remove_useless_info"]
+
+
+def remove_useless_info(coco: COCO) -> None:
+    """Drop what training never reads (licences, URLs, dates, segmentations) to save memory."""
+    dataset = coco.dataset
+    dataset.pop("info", None)
+    dataset.pop("licenses", None)
+    for img in dataset.get("images", []):
+        for key in ("license", "coco_url", "date_captured", "flickr_url"):
+            img.pop(key, None)
+    for ann in dataset.get("annotations", []):
+        ann.pop("segmentation", None)
 
 
 def load_coco_json(json_path: Union[str, Path]) -> Dict[str, Any]:
@@ -256,6 +268,7 @@ class COCODataset(DetectionDataset):
         report_problems(problems, f"COCODataset({json_path})")
         self._classes = tuple(names)
         self.ids = [rec.img_id for rec in records]
+        self._index_of_id = {img_id: i for i, img_id in enumerate(self.ids)}
         super().__init__(records, names, img_size, preproc, cache, cache_type, cache_dir, bad_image)
         self.class_names_source = f"the categories of {json_path.name}"
         self.problems = tuple(problems)
@@ -269,3 +282,19 @@ class COCODataset(DetectionDataset):
 
     def _item_id(self, index: int) -> np.ndarray:
         return np.array([self.records[index].img_id])
+
+    # -------------------------------------------------------------- official subclass hooks
+    def _annotation(self, index: int) -> Tuple[np.ndarray, Tuple[int, int], Tuple[int, int], str]:
+        """Every annotation tuple comes from :meth:`load_anno_from_ids`, so overrides take effect."""
+        return self.load_anno_from_ids(self.ids[index])
+
+    def load_anno_from_ids(
+        self, id_: Any
+    ) -> Tuple[np.ndarray, Tuple[int, int], Tuple[int, int], str]:
+        """``(target [n, 5] at img_size, (h, w), (resized h, w), file name)`` of COCO image ``id_``.
+
+        Official's hook: a subclass may override it (e.g. to clean boxes its own way) and reach
+        the raw annotations through ``self.coco``. The default is the cleaned annotation
+        (crowd boxes out, boxes clipped to the image, empty ones dropped).
+        """
+        return super()._annotation(self._index_of_id[id_])

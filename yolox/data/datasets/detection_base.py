@@ -298,12 +298,16 @@ class DetectionDataset(Dataset):
         return cv2.resize(img, size, interpolation=cv2.INTER_LINEAR).astype(np.uint8), height, width
 
     def load_resized_img(self, index: int) -> np.ndarray:
-        """The image resized so that it fits img_size (from the cache when there is one)."""
-        if self.cache is not None:
-            return self.cache.get(index)
+        """The image decoded (:meth:`load_image`) and resized so that it fits img_size."""
         img, height, width = self._decode_resized(index)
         self._update_size(index, height, width)
         return img
+
+    def read_img(self, index: int, use_cache: bool = True) -> np.ndarray:
+        """What :meth:`pull_item` reads: the cached image, else :meth:`load_resized_img` (official hook)."""
+        if use_cache and self.cache is not None:
+            return self.cache.get(index)
+        return self.load_resized_img(index)
 
     def _pick_substitute(self) -> int:
         for _ in range(100):
@@ -320,7 +324,7 @@ class DetectionDataset(Dataset):
             if self.bad_image == "substitute" and index in self._bad_indices:
                 index = self._pick_substitute()  # known bad: reported once already
             try:
-                img = self.load_resized_img(index)
+                img = self.read_img(index)
             except DatasetError as err:
                 if self.bad_image == "raise":
                     raise

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
+
+from yolox.utils.boxes import letterbox_ratio
+from yolox.utils.voc_metric import VOCAnnotations, VOCDetections, voc_evaluate
 
 from .detection_base import DetectionDataset, ImageRecord, clean_boxes
 from .errors import DatasetError, Problem, report_problems
@@ -14,6 +18,7 @@ from .image_io import image_size_from_header, read_image
 from .voc_xml import VocAnnotation, parse_voc_xml
 
 __all__ = [
+    "AnnotationTransform",
     "VOCDetection",
     "read_image_set",
     "normalize_image_sets",
@@ -276,6 +281,40 @@ def build_voc_records(
     return records, tuple(str(n).strip() for n in class_names), problems
 
 
+class AnnotationTransform:
+    """Official's XML-to-target step: ``(target [n, 5] (x1, y1, x2, y2, class), (height, width))``.
+
+    Corners are the XML's 1-based pixel values minus 1 (``int(float(v)) - 1``, as official);
+    ``class_to_ind`` maps names to indices (default: the 20 PASCAL VOC classes in order);
+    difficult objects are left out unless ``keep_difficult``.
+    """
+
+    def __init__(
+        self, class_to_ind: Optional[Dict[str, int]] = None, keep_difficult: bool = True
+    ) -> None:
+        if class_to_ind is None:
+            from .voc_classes import VOC_CLASSES
+
+            class_to_ind = {name: i for i, name in enumerate(VOC_CLASSES)}
+        self.class_to_ind = dict(class_to_ind)
+        self.keep_difficult = keep_difficult
+
+    def __call__(self, target: ET.Element) -> Tuple[np.ndarray, Tuple[int, int]]:
+        rows = []
+        for obj in target.iter("object"):
+            flag = obj.find("difficult")
+            difficult = flag is not None and flag.text is not None and int(flag.text) == 1
+            if difficult and not self.keep_difficult:
+                continue
+            name = (obj.find("name").text or "").strip()
+            box = obj.find("bndbox")
+            corners = [int(float(box.find(t).text)) - 1 for t in ("xmin", "ymin", "xmax", "ymax")]
+            rows.append(corners + [self.class_to_ind[name]])
+        size = target.find("size")
+        height, width = int(size.find("height").text), int(size.find("width").text)
+        return np.array(rows, dtype=np.float64).reshape(-1, 5), (height, width)
+
+
 class VOCDetection(DetectionDataset):
     """VOC-layout dataset with the official YOLOX item protocol.
 
@@ -302,12 +341,16 @@ class VOCDetection(DetectionDataset):
         verify_image_sizes: bool = True,
         bad_image: str = "auto",
         cache_dir: Optional[Union[str, Path]] = None,
+        target_transform: Optional[AnnotationTransform] = None,
     ) -> None:
         if data_dir is None:
             from ..dataloading import get_yolox_datadir
 
             data_dir = os.path.join(get_yolox_datadir(), "VOCdevkit")
         self.root = Path(data_dir)
+        # official attribute names: ids are (VOC root, image id), so "%s" pairs fill these
+        self._annopath = os.path.join("%s", "Annotations", "%s.xml")
+        self._imgpath = os.path.join("%s", "JPEGImages", "%s.jpg")
         self.image_set = normalize_image_sets(image_sets)
         self.name = dataset_name or self.root.resolve().name
         sets = resolve_image_sets(self.root, self.image_set)
@@ -317,9 +360,84 @@ class VOCDetection(DetectionDataset):
         report_problems(problems, f"VOCDetection({self.root})")
         self.ids = [(str(rec.file.parent.parent), rec.img_id) for rec in records]
         self._classes = names
+        # The records already hold what the built-in transform gives (cleaned); another
+        # transform (official's constructor argument) is run on each XML instead.
+        self._records_transform = AnnotationTransform(
+            {n: i for i, n in enumerate(names)}, keep_difficult
+        )
+        self.target_transform = target_transform or self._records_transform
         super().__init__(
             records, names, img_size, preproc, cache, cache_type, cache_dir, bad_image,
             keep_difficult=keep_difficult,
         )  # fmt: skip
         self.class_names_source = "caller" if class_names is not None else XML_NAMES_SOURCE
         self.problems = tuple(problems)
+
+    # -------------------------------------------------------------- official subclass hooks
+    def _annotation(self, index: int) -> Tuple[np.ndarray, Tuple[int, int], Tuple[int, int], str]:
+        """Every annotation tuple comes from :meth:`load_anno_from_ids`, so overrides take effect."""
+        found = tuple(self.load_anno_from_ids(index))
+        if len(found) == 3:  # official's VOC tuple has no file name
+            found = (*found, self.records[index].file.name)
+        return found  # type: ignore[return-value]
+
+    def load_anno_from_ids(self, index: int) -> Tuple[Any, ...]:
+        """``(target [n, 5] at img_size, (h, w), (resized h, w)[, file name])`` of image ``index``.
+
+        Official's hook (overridable). With a ``target_transform`` of the caller's, the XML
+        root goes through it, as official does; otherwise the cleaned records are used.
+        """
+        if self.target_transform is self._records_transform:
+            return super()._annotation(index)
+        root = ET.parse(self._annopath % self.ids[index]).getroot()
+        target, (height, width) = self.target_transform(root)
+        r = letterbox_ratio(self.img_size, height, width)
+        target = np.asarray(target, dtype=np.float32).reshape(-1, 5).copy()
+        target[:, :4] *= r
+        return target, (height, width), (int(height * r), int(width * r))
+
+    def _metric(self) -> str:
+        """VOC2007's 11-point AP for sets of years before 2010 (as official), else area AP."""
+        first = self.image_set[0] if self.image_set else None
+        if isinstance(first, tuple) and first[0].isdigit() and int(first[0]) >= 2010:
+            return "voc10"
+        return "voc07"
+
+    def evaluate_detections(
+        self, all_boxes: Sequence[Sequence[Any]], output_dir: Optional[str] = None
+    ) -> Tuple[float, float]:
+        """(mAP50:95, mAP50) of ``all_boxes[class][image]`` = [k, 5] (x1, y1, x2, y2, score).
+
+        Official's evaluation entry; scored by the same code as VOCEvaluator. With
+        ``output_dir`` the detections are also written there as official's
+        ``comp4_det_test_<class>.txt`` files (1-based corners, as the devkit reads them).
+        """
+        per_image = []
+        for cls, by_image in enumerate(all_boxes):
+            for image, dets in enumerate(by_image):
+                dets = np.asarray(dets, dtype=np.float64).reshape(-1, 5)
+                if len(dets):
+                    labels = np.full(len(dets), cls, dtype=np.int64)
+                    per_image.append((image, dets[:, :4], dets[:, 4], labels))
+        detections = VOCDetections.from_per_image(per_image)
+        truth = VOCAnnotations.from_per_image(
+            [self.annotation_for_eval(i) for i in range(len(self))]
+        )
+        result = voc_evaluate(
+            detections, truth, self.num_classes, metric=self._metric(), class_names=self.class_names
+        )
+        if output_dir is not None:
+            self._write_results(all_boxes, output_dir)
+        return result.map50_95, result.map50
+
+    def _write_results(self, all_boxes: Sequence[Sequence[Any]], output_dir: str) -> None:
+        os.makedirs(output_dir, exist_ok=True)
+        for cls, name in enumerate(self.class_names):
+            path = os.path.join(output_dir, f"comp4_det_test_{name}.txt")
+            with open(path, "w") as f:
+                for image, dets in enumerate(all_boxes[cls]):
+                    for x1, y1, x2, y2, score in np.asarray(dets, np.float64).reshape(-1, 5):
+                        f.write(
+                            f"{self.ids[image][1]} {score:.3f} {x1 + 1:.1f} {y1 + 1:.1f} "
+                            f"{x2 + 1:.1f} {y2 + 1:.1f}\n"
+                        )
