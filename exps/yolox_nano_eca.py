@@ -5,10 +5,10 @@ Train: python tools/train.py -f exps/yolox_nano_eca.py -b 16 -c yolox_nano.pth
 
 import os
 
-from yolox.exp.default import ZOO_EXPS
+from yolox.exp.default.yolox_nano import Exp as YOLOXNanoExp
 
 
-class Exp(ZOO_EXPS["yolox-nano"]):  # exps/default/yolox_nano.py, field for field (tested)
+class Exp(YOLOXNanoExp):
     def __init__(self):
         super().__init__()
         self.attention = "eca"

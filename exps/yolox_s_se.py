@@ -5,10 +5,10 @@ Train: python tools/train.py -f exps/yolox_s_se.py -b 16 -c yolox_s.pth
 
 import os
 
-from yolox.exp.default import ZOO_EXPS
+from yolox.exp.default.yolox_s import Exp as YOLOXSExp
 
 
-class Exp(ZOO_EXPS["yolox-s"]):  # exps/default/yolox_s.py, field for field (tested)
+class Exp(YOLOXSExp):
     def __init__(self):
         super().__init__()
         self.attention = "se"

@@ -5,10 +5,10 @@ Train: python tools/train.py -f exps/yolox_tiny_se.py -b 16 -c yolox_tiny.pth
 
 import os
 
-from yolox.exp.default import ZOO_EXPS
+from yolox.exp.default.yolox_tiny import Exp as YOLOXTinyExp
 
 
-class Exp(ZOO_EXPS["yolox-tiny"]):  # exps/default/yolox_tiny.py, field for field (tested)
+class Exp(YOLOXTinyExp):
     def __init__(self):
         super().__init__()
         self.attention = "se"

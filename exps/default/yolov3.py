@@ -1,22 +1,11 @@
-"""YOLOv3 baseline of YOLOX (Darknet-53 + FPN + YOLOX head), official v0.3.0 values;
-`-n yolov3` builds exactly this experiment.
+"""YOLOv3 baseline of YOLOX (Darknet-53 + FPN + YOLOX head).
 
-Copy this file to start your own. Every field not set here keeps the default of
-yolox/exp/yolox_base.py (640x640 input, 300 epochs, mosaic and mixup on).
+``-n yolov3`` builds exactly this experiment.
+
+The class is written once, in the installed module yolox/exp/default/yolov3.py (copy that file to
+start your own); this file re-exports it so ``-f exps/default/yolov3.py`` keeps working.
 """
 
-import os
+from yolox.exp.default.yolov3 import Exp
 
-from yolox.exp import Exp as MyExp
-
-
-class Exp(MyExp):
-    def __init__(self):
-        super().__init__()
-        self.model_name = "yolov3"  # stored in checkpoints; rename it when you change the model
-        self.depth = 1.0
-        self.width = 1.0
-        self.neck = "yolofpn"  # Darknet-53 backbone + YOLOv3 FPN instead of CSPDarknet + PAFPN
-        self.act = "lrelu"  # the head's activation (the Darknet neck always uses leaky ReLU)
-        self.in_channels = (128, 256, 512)  # FPN output channels fed to the head
-        self.exp_name = os.path.split(os.path.realpath(__file__))[1].split(".")[0]
+__all__ = ["Exp"]

@@ -1,18 +1,11 @@
-"""YOLOX-M on COCO, official YOLOX v0.3.0 values; `-n yolox-m` builds exactly this experiment.
+"""YOLOX-M on COCO.
 
-Copy this file to start your own. Every field not set here keeps the default of
-yolox/exp/yolox_base.py (YOLOX-L on COCO: 640x640 input, 300 epochs, mosaic and mixup on).
+``-n yolox-m`` builds exactly this experiment.
+
+The class is written once, in the installed module yolox/exp/default/yolox_m.py (copy that file to
+start your own); this file re-exports it so ``-f exps/default/yolox_m.py`` keeps working.
 """
 
-import os
+from yolox.exp.default.yolox_m import Exp
 
-from yolox.exp import Exp as MyExp
-
-
-class Exp(MyExp):
-    def __init__(self):
-        super().__init__()
-        self.model_name = "yolox-m"  # stored in checkpoints; rename it when you change the model
-        self.depth = 0.67
-        self.width = 0.75
-        self.exp_name = os.path.split(os.path.realpath(__file__))[1].split(".")[0]
+__all__ = ["Exp"]

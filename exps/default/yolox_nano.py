@@ -1,26 +1,11 @@
-"""YOLOX-Nano on COCO, official YOLOX v0.3.0 values; `-n yolox-nano` builds exactly this experiment.
+"""YOLOX-Nano on COCO.
 
-Copy this file to start your own. Every field not set here keeps the default of
-yolox/exp/yolox_base.py (YOLOX-L on COCO: 300 epochs). Official YOLOX passes
-``depthwise=True`` inside its own ``get_model``; here it is the field ``depthwise``.
+``-n yolox-nano`` builds exactly this experiment.
+
+The class is written once, in the installed module yolox/exp/default/yolox_nano.py (copy that file to
+start your own); this file re-exports it so ``-f exps/default/yolox_nano.py`` keeps working.
 """
 
-import os
+from yolox.exp.default.yolox_nano import Exp
 
-from yolox.exp import Exp as MyExp
-
-
-class Exp(MyExp):
-    def __init__(self):
-        super().__init__()
-        self.model_name = "yolox-nano"  # stored in checkpoints; rename it when you change the model
-        self.depth = 0.33
-        self.width = 0.25
-        self.depthwise = True  # depthwise-separable convolutions in backbone, neck and head
-        self.input_size = (416, 416)
-        self.random_size = (10, 20)  # multi-scale training: 320..640 px in steps of 32
-        self.mosaic_prob = 0.5
-        self.mosaic_scale = (0.5, 1.5)
-        self.test_size = (416, 416)
-        self.enable_mixup = False
-        self.exp_name = os.path.split(os.path.realpath(__file__))[1].split(".")[0]
+__all__ = ["Exp"]

@@ -5,10 +5,10 @@ python tools/train.py -f exps/example/yolox_nano_bccd.py -c yolox_nano.pth data_
 
 import os
 
-from yolox.exp.default import ZOO_EXPS
+from yolox.exp.default.yolox_nano import Exp as YOLOXNanoExp
 
 
-class Exp(ZOO_EXPS["yolox-nano"]):
+class Exp(YOLOXNanoExp):
     def __init__(self) -> None:
         super().__init__()
         self.dataset_format = "voc"

@@ -138,3 +138,33 @@ def test_fused_predictor_gives_the_same_detections(tmp_path):
     fused = Predictor.from_checkpoint(ckpt, fuse=True, **kwargs).predict(image)
     assert len(plain) > 0
     assert_same_detections(fused.boxes, fused.scores, plain.boxes, plain.scores, atol=1e-2)
+
+
+def test_predict_path_uses_the_training_reader(tmp_path):
+    """A 12-bit PNG at a non-ASCII path predicts like the 8-bit image it was made from."""
+    from yolox.data.datasets.errors import TruncatedImageError
+    from yolox.inference import read_image
+
+    model, cfg = make_model("se")
+    ckpt = save_model_checkpoint(tmp_path / "se.pth", model, cfg)
+    image = cv2.imread(str(write_image(tmp_path / "img.png", 80, 120)))
+    assert image.max() >= 128  # so the 12-bit copy uses its full range
+    twelve_bit = np.round(image.astype(np.float64) * 4095 / 255).astype(np.uint16)
+    path = tmp_path / "bild_äöü_图像.png"
+    ok, encoded = cv2.imencode(".png", twelve_bit)
+    assert ok
+    path.write_bytes(encoded.tobytes())
+
+    np.testing.assert_array_equal(read_image(path), image)  # 4095 -> 255, not 16-bit >> 8
+    predictor = Predictor.from_checkpoint(
+        ckpt, device="cpu", test_size=(128, 128), conf=1e-9, nms=0.5
+    )
+    from_array, from_path = predictor.predict(image), predictor.predict(path)
+    assert len(from_array) > 0
+    assert_same_detections(from_path.boxes, from_path.scores, from_array.boxes, from_array.scores)
+
+    truncated = tmp_path / "cut.jpg"
+    ok, jpeg = cv2.imencode(".jpg", image)
+    truncated.write_bytes(jpeg.tobytes()[: len(jpeg) // 2])
+    with pytest.raises(TruncatedImageError, match="cut.jpg"):
+        predictor.predict(truncated)

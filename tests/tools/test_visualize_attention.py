@@ -85,3 +85,41 @@ def test_model_without_attention_is_refused(tmp_path, capsys):
     image = write_image(tmp_path / "img.jpg")
     assert main(["-c", str(ckpt), "--path", str(image), "--output-dir", str(tmp_path / "o")]) == 2
     assert "no attention modules" in capsys.readouterr().err
+
+
+def test_default_size_is_the_checkpoints_test_size(tmp_path, monkeypatch):
+    """Without --tsize or an exp, the network sees the trained test size, not 640 x 640."""
+    import yolox.tools.visualize_attention as tool
+    from yolox.utils.checkpoint import InferenceSettings, save_checkpoint
+
+    model, cfg = make_model("cam")
+    state = {
+        "model": model.state_dict(),
+        "model_config": cfg.to_dict(),
+        "inference": InferenceSettings(test_size=(96, 160)).to_dict(),
+    }
+    ckpt = save_checkpoint(tmp_path / "cam.pth", state)
+    seen = []
+
+    def recording(net, batch):
+        seen.append(tuple(batch.shape))
+        return capture(net, batch)
+
+    capture = tool.capture_attention_maps
+    monkeypatch.setattr(tool, "capture_attention_maps", recording)
+    image = write_image(tmp_path / "img.jpg", 100, 140)
+    assert main(["-c", str(ckpt), "--path", str(image), "--output-dir", str(tmp_path / "o")]) == 0
+    assert seen == [(1, 3, 96, 160)]
+
+
+def test_truncated_jpeg_is_a_one_line_error(tmp_path, capsys):
+    model, cfg = make_model("se")
+    ckpt = save_model_checkpoint(tmp_path / "se.pth", model, cfg)
+    image = write_image(tmp_path / "img.jpg", 100, 140)
+    cut = tmp_path / "cut.jpg"
+    cut.write_bytes(image.read_bytes()[: image.stat().st_size // 2])
+    argv = ["-c", str(ckpt), "--path", str(cut), "--output-dir", str(tmp_path / "o")]
+    assert main(argv + ["--tsize", "128"]) == 2
+    err = capsys.readouterr().err
+    assert "truncated JPEG" in err and str(cut) in err
+    assert not (tmp_path / "o").exists()

@@ -44,12 +44,12 @@ def get_exp_by_file(exp_file: str) -> BaseExp:
 
 def get_exp_by_name(exp_name: str) -> BaseExp:
     """An official model by name: yolox-nano, -tiny, -s, -m, -l, -x, yolov3 (``_`` also accepted)."""
-    from .default import ZOO_EXPS
+    from yolox.models.build import MODEL_ZOO
 
     key = exp_name.lower().replace("_", "-")
-    if key not in ZOO_EXPS:
-        raise ExpError(f"unknown model name {exp_name!r}; choose one of {sorted(ZOO_EXPS)}")
-    return ZOO_EXPS[key]()
+    if key not in MODEL_ZOO:
+        raise ExpError(f"unknown model name {exp_name!r}; choose one of {sorted(MODEL_ZOO)}")
+    return importlib.import_module(f"yolox.exp.default.{key.replace('-', '_')}").Exp()
 
 
 def get_exp(exp_file: Optional[str] = None, exp_name: Optional[str] = None) -> BaseExp:

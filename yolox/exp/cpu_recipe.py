@@ -8,12 +8,12 @@ shapes dataset (:mod:`yolox.exp.synthetic`) and by the published attention ablat
 
 from __future__ import annotations
 
-from .default import ZOO_EXPS
+from .default.yolox_nano import Exp as YOLOXNanoExp
 
 __all__ = ["CPURecipeExp"]
 
 
-class CPURecipeExp(ZOO_EXPS["yolox-nano"]):
+class CPURecipeExp(YOLOXNanoExp):
     def __init__(self) -> None:
         super().__init__()
         self.voc_metric = "voc10"  # area AP (VOC2010+), for VOC-layout datasets

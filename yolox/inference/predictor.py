@@ -10,17 +10,16 @@ from __future__ import annotations
 import os
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
-import cv2
 import numpy as np
 import torch
 from loguru import logger
 from torch import nn
 
 from yolox.data import ValTransform
+from yolox.data.datasets.image_io import read_image as read_image_file
 from yolox.utils.boxes import letterbox_ratio, postprocess
 from yolox.utils.detections import Detections, detections_from_postprocess
 from yolox.utils.device import select_device
-from yolox.utils.errors import UserError
 from yolox.utils.model_utils import fuse_model
 
 from .fast import optimize_for_inference
@@ -36,10 +35,7 @@ def read_image(image: ImageLike) -> np.ndarray:
     """A BGR uint8 array from an array (returned as is) or an image file."""
     if isinstance(image, np.ndarray):
         return image
-    array = cv2.imread(os.fspath(image))
-    if array is None:
-        raise UserError(f"cannot read image {os.fspath(image)} (missing, or not an image)")
-    return array
+    return read_image_file(image)  # training's reader: truncated JPEG, 16-bit, non-ASCII paths
 
 
 def letterbox(

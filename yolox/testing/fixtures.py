@@ -113,8 +113,9 @@ def write_image(path: Path, height: int = 96, width: int = 128, seed: int = 0) -
 
 def write_exp(path: Path, body: str = "", base: str = "yolox-nano") -> Path:
     """An exp file deriving from a zoo exp, with extra ``self.x = ...`` lines in ``body``."""
+    module = base.replace("-", "_")
     return _write_exp_file(
-        path, "from yolox.exp.default import ZOO_EXPS", f"ZOO_EXPS[{base!r}]", body
+        path, f"from yolox.exp.default.{module} import Exp as ZooExp", "ZooExp", body
     )
 
 

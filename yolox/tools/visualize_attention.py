@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 import torch
 
+from yolox.data.datasets.image_io import read_image
 from yolox.inference.attention_maps import AttentionMap, attention_modules, capture_attention_maps
 from yolox.inference.cli import add_model_args, build_exp, parse_tsize
 from yolox.inference.loading import load_model, resolve_checkpoint_path
@@ -38,7 +39,7 @@ def make_parser() -> argparse.ArgumentParser:
     add_model_args(parser, "checkpoint of a model with attention")
     parser.add_argument("--path", required=True, help="input image")
     parser.add_argument("--output-dir", required=True, help="folder for the PNG files")
-    add_size_arg(parser, help="input size H [W] (default: exp's, else 640)")
+    add_size_arg(parser, help="input size H [W] (default: exp's, else the checkpoint's, else 640)")
     parser.add_argument("--device", default="cpu", help="cpu, gpu/cuda or auto")
     parser.add_argument("--alpha", type=float, default=0.5, help="heat map opacity")
     add_overrides_arg(parser)
@@ -114,10 +115,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         loaded = load_model(resolve_checkpoint_path(args.ckpt, exp), exp=exp, device=args.device)
         if not attention_modules(loaded.model):
             raise UserError(f"the model of {args.ckpt} has no attention modules to visualise")
-        image = cv2.imread(args.path)
-        if image is None:
-            raise UserError(f"cannot read image {args.path}")
-        tsize = parse_tsize(args.tsize) or (tuple(exp.test_size) if exp is not None else (640, 640))
+        image = read_image(args.path)  # the training reader: a truncated JPEG is an error
+        tsize = parse_tsize(args.tsize) or loaded.test_size(exp)  # exp's, else the checkpoint's
         chw, ratio = letterbox(image, tsize)
         device = model_device(loaded.model)
         maps = capture_attention_maps(loaded.model, torch.from_numpy(chw)[None].to(device))
