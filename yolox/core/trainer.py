@@ -114,7 +114,12 @@ class Trainer:
         self.tracker: Tracker = NullTracker()
         self._rng_to_restore: dict | None = None
         self._probe: tuple | None = None  # one image and its labels of the latest batch
-        check_output_folder(self.file_name, lambda: _describe_a_throwaway_model(exp))
+        # names taken from the data are bound when the dataset is built: compared in before_train
+        check_output_folder(
+            self.file_name,
+            lambda: _describe_a_throwaway_model(exp),
+            unknown=("class_names",) if exp.class_names is None else (),
+        )
         if self.rank == 0:
             os.makedirs(self.file_name, exist_ok=True)
         self._log_sink: int | None = None  # this run's log file, added in train()
@@ -314,6 +319,8 @@ class Trainer:
         self.max_iter = len(self.train_loader)
         if self.exp.class_names is None:  # a get_data_loader override that binds no names
             self.exp.bind_class_names(_innermost_dataset(self.train_loader.dataset))
+        # now that the names are bound, the folder's checkpoints must hold the same ones
+        check_output_folder(self.file_name, lambda: _model_config_dict(self.exp, model))
         inner = getattr(getattr(self.train_loader, "batch_sampler", None), "sampler", None)
         if (
             self.is_distributed
