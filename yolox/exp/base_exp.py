@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 from abc import ABCMeta, abstractmethod
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Sequence, Tuple
 
 from tabulate import tabulate
 from torch import nn
@@ -15,11 +15,13 @@ from yolox.utils.values import Rule, check_all, integer, optional, problem_with
 __all__ = ["BaseExp", "parse_opt_value"]
 
 
-def parse_opt_value(text: str, current: Any) -> Any:
+def parse_opt_value(text: str, current: Any, string_tuple: bool = False) -> Any:
     """Turn a command-line string into a value of the field's type.
 
     Literals (numbers, tuples, lists, dicts, None, True/False) are parsed with
-    ``ast.literal_eval``; other text stays a string (so ``attention cbam`` works).
+    ``ast.literal_eval``; other text stays a string (so ``attention cbam`` works). A bare
+    string for a tuple field (or a ``string_tuple`` field whose value is None now) is a
+    one-element tuple: ``val_sets valid`` is ``("valid",)``, never the characters of "valid".
     """
     if not isinstance(text, str):
         return text
@@ -32,6 +34,8 @@ def parse_opt_value(text: str, current: Any) -> Any:
             value = None
         else:
             value = text
+    if isinstance(value, str) and (string_tuple or isinstance(current, (tuple, list))):
+        return (value,) if not isinstance(current, list) else [value]
     if current is None or value is None:
         return value
     if isinstance(current, bool):
@@ -59,6 +63,10 @@ class BaseExp(metaclass=ABCMeta):
     Every field any code reads is set in ``__init__`` (so ``merge``, the command line and the
     printed table know it); ``field_rules`` says which types and ranges each field accepts.
     """
+
+    #: tuple-of-strings fields that may be None now: ``merge`` reads a bare string as a
+    #: one-element tuple for them too (``class_names cat``)
+    _string_tuple_fields: Tuple[str, ...] = ("class_names", "train_sets", "val_sets")
 
     def __init__(self) -> None:
         self.exp_name = None  # the run's folder under output_dir (get_exp: the file's name)
@@ -154,7 +162,7 @@ class BaseExp(metaclass=ABCMeta):
                 unknown.append(key)
                 continue
             try:
-                value = parse_opt_value(text, getattr(self, key))
+                value = parse_opt_value(text, getattr(self, key), key in self._string_tuple_fields)
             except ValueError as exc:
                 errors.append(f"{key}: {exc}")
                 continue
