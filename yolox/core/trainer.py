@@ -368,6 +368,12 @@ class Trainer:
         size_warning = input_size_override_warning(self.exp)
         if size_warning:
             logger.warning(size_warning)
+        if self.exp.no_aug_epochs >= self.max_epoch:
+            logger.warning(
+                f"max_epoch {self.max_epoch} <= no_aug_epochs {self.exp.no_aug_epochs}: the "
+                "whole run trains without mosaic/mixup (and with the L1 loss); raise max_epoch "
+                "or lower no_aug_epochs for the usual recipe"
+            )
 
     def _wrap_ddp(self, model: nn.Module) -> nn.Module:
         sync_bn = bool(_arg(self.args, "sync_bn", False) or self.exp.sync_bn)
