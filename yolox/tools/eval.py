@@ -41,7 +41,7 @@ from yolox.inference.cli import (
 )
 from yolox.inference.fast import optimize_for_inference
 from yolox.inference.loading import load_model, resolve_checkpoint_path
-from yolox.utils.checkpoint import InferenceSettings, load_checkpoint
+from yolox.utils.checkpoint import InferenceSettings, load_checkpoint, safe_path_component
 from yolox.utils.cli_args import (
     add_local_rank_arg,
     add_overrides_arg,
@@ -132,7 +132,7 @@ def exp_from_checkpoint(ckpt_path: str, dataset_format: Optional[str] = None) ->
             f"--format {dataset_format}"
         )
     settings.apply_to(exp)
-    exp.exp_name = settings.exp_name or config.get("name") or "checkpoint"
+    exp.exp_name = settings.exp_name or safe_path_component(config.get("name") or "checkpoint")
     exp.dataset_format = dataset_format
     return exp
 

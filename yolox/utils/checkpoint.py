@@ -52,6 +52,7 @@ __all__ = [
     "non_finite_tensors",
     "prune_history_checkpoints",
     "remove_stale_temp_files",
+    "safe_path_component",
     "save_checkpoint",
 ]
 
@@ -307,6 +308,18 @@ def _size(value: Any) -> Optional[Tuple[int, int]]:
     return None if value is None else (int(value[0]), int(value[1]))
 
 
+def safe_path_component(text: Any, default: str = "run") -> str:
+    """A string read from a file (a checkpoint's run name), made into one safe folder name.
+
+    Such strings are joined into output paths (``<output_dir>/<run>/vis_res``); a crafted or
+    careless value (``../x``, ``/etc``, ``a/b``, ``C:\\x``) must not leave the output folder.
+    Separators become ``_``; leading dots and a drive letter go; empty gives ``default``.
+    """
+    value = re.sub(r"[/\\\x00-\x1f]+", "_", str(text))
+    value = re.sub(r"^[A-Za-z]:", "", value).strip().lstrip("._ ").rstrip("_ ")
+    return value or default
+
+
 @dataclass
 class InferenceSettings:
     """What eval/demo/export need besides the architecture to reproduce a run's evaluation.
@@ -345,6 +358,8 @@ class InferenceSettings:
 
     def normalised(self) -> InferenceSettings:
         self.test_size, self.input_size = _size(self.test_size), _size(self.input_size)
+        if self.exp_name is not None:  # a folder name wherever it is used
+            self.exp_name = safe_path_component(self.exp_name)
         if self.val_sets is not None:
             self.val_sets = tuple(
                 tuple(s) if isinstance(s, (list, tuple)) else s for s in self.val_sets
