@@ -340,11 +340,15 @@ class InferenceSettings:
     val_fraction: Optional[float] = None  # folder formats: the hold-out split of the train images
     val_ann: Optional[str] = None
     val_name: Optional[str] = None
+    # the dataset root, absolute: checkpoint-only eval finds the data without --data-dir
+    data_dir: Optional[str] = None
 
     @classmethod
     def from_exp(cls, exp: Any, run_name: Optional[str] = None) -> InferenceSettings:
         """The settings of ``exp`` (a run named ``run_name``, default ``exp.exp_name``)."""
         values = {f.name: getattr(exp, f.name) for f in fields(cls) if f.name != "exp_name"}
+        if values["data_dir"] is not None:
+            values["data_dir"] = os.path.abspath(os.fspath(values["data_dir"]))
         return cls(exp_name=run_name or exp.exp_name, **values).normalised()
 
     @classmethod
