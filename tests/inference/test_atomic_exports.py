@@ -182,12 +182,18 @@ def _strip_metadata(src: Path, dst: Path) -> Path:
 
 def test_an_export_without_metadata_is_refused_unless_names_and_size_are_given(tmp_path, nano):
     good = tmp_path / "m.onnx"
-    _export_onnx(nano, good)
+    _export_onnx(nano, good, dynamic=True)
     bare = _strip_metadata(good, tmp_path / "bare.onnx")
     with pytest.raises(UserError, match=r"bare\.onnx has no YOLOX-Attention export metadata"):
         Predictor.from_exported(bare)
     with pytest.raises(UserError, match="no YOLOX-Attention export metadata"):
-        ExportedPredictor(bare, class_names=CLASS_NAMES)  # the size would be a guess
+        ExportedPredictor(bare, class_names=CLASS_NAMES)  # a dynamic graph: the size is a guess
+    static = tmp_path / "static.onnx"
+    _export_onnx(nano, static)
+    static_bare = _strip_metadata(static, tmp_path / "static_bare.onnx")
+    assert ExportedPredictor(static_bare, class_names=CLASS_NAMES).test_size == SIZE  # its own
+    with pytest.raises(UserError, match="no YOLOX-Attention export metadata"):
+        ExportedPredictor(static_bare, test_size=SIZE)  # names '0', '1', '2' would be a guess
     given = ExportedPredictor(bare, class_names=CLASS_NAMES, test_size=SIZE, conf=0.01)
     reference = ExportedPredictor(good, conf=0.01)
     image = np.random.default_rng(0).integers(0, 255, (80, 96, 3), dtype=np.uint8)

@@ -70,7 +70,10 @@ class ExportedPredictor:
         )
         meta = self.runtime.metadata
         if require_metadata and not _has_export_metadata(meta):
-            if class_names is None or test_size is None:
+            # a static graph's own input size is no guess; names and a dynamic size would be
+            if class_names is None or (
+                test_size is None and input_hw(self.runtime.input_shape) is None
+            ):
                 where = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "the model"
                 raise UserError(
                     f"{where} has no YOLOX-Attention export metadata (class names, test size): "
