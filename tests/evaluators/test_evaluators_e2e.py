@@ -96,7 +96,9 @@ def test_voc_evaluate_recovers_original_boxes(metric: str) -> None:
     (map50_95, map50, summary), outputs = evaluator.evaluate(FakeDetector(), return_outputs=True)
     # The difficult box is missed without penalty; class 2 has no ground truth and is left out.
     assert map50 == pytest.approx(1.0) and map50_95 == pytest.approx(1.0)
-    assert metric in summary and "cat_c" in summary and "nan" in summary
+    assert metric in summary and "| cat_c   | no ground truth | no ground truth |" in summary
+    assert "nan" not in summary
+    assert "classes with no ground truth in this split (not in the means): cat_c" in summary
     assert "mAP50    = 100.00 (%)" in summary  # per cent, like every AP shown to people
     result = evaluator.last_result
     assert np.isnan(result.ap[:, 2]).all()

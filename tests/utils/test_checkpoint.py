@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 import torch
 
@@ -124,7 +126,7 @@ def test_inference_settings_round_trip_through_a_checkpoint(tmp_path):
     exp = SimpleNamespace(
         exp_name="ignored", test_size=(128, 160), input_size=(256, 256), test_conf=0.02,
         nmsthre=0.5, dataset_format="voc", voc_metric="voc10", val_sets=(("2007", "test"),),
-        val_fraction=0.0, val_ann="val.json", val_name="val2017",
+        val_fraction=0.0, val_ann="val.json", val_name="val2017", data_dir="data/voc",
     )  # fmt: skip
     settings = InferenceSettings.from_exp(exp, "my_run")
     path = save_checkpoint(tmp_path / "c.pth", {"inference": settings.to_dict()})
@@ -133,4 +135,5 @@ def test_inference_settings_round_trip_through_a_checkpoint(tmp_path):
     target = SimpleNamespace()
     restored.apply_to(target)
     assert target.test_size == (128, 160) and target.val_sets == (("2007", "test"),)
+    assert target.data_dir == os.path.abspath("data/voc")  # found again from another folder
     assert InferenceSettings.from_checkpoint({}) == InferenceSettings()  # older checkpoints

@@ -52,18 +52,26 @@ def _stored_model_config(folder: str) -> Optional[tuple]:
     return None
 
 
-def check_output_folder(folder: str, describe_model: Callable[[], Mapping[str, Any]]) -> None:
+def check_output_folder(
+    folder: str,
+    describe_model: Callable[[], Mapping[str, Any]],
+    unknown: Sequence[str] = (),
+) -> None:
     """Raise UserError when ``folder`` holds checkpoints of another model configuration.
 
     ``describe_model`` gives this run's configuration; it is only called when the folder holds a
     checkpoint (describing the model may mean building it). A run (or ``--resume`` of it) with
-    the same configuration may continue in its folder.
+    the same configuration may continue in its folder. Fields in ``unknown`` are not decided
+    yet (class names taken from the data before the dataset is read) and are not compared:
+    the caller checks again once they are bound.
     """
     stored = _stored_model_config(folder)
     if stored is None:
         return
     path, config = stored
-    differences = model_config_differences(config, describe_model())
+    differences = [
+        d for d in model_config_differences(config, describe_model()) if d[0] not in unknown
+    ]
     if differences:
         listed = "; ".join(f"{k}: {a!r} there vs {b!r} now" for k, a, b in differences[:5])
         raise UserError(

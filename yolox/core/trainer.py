@@ -114,7 +114,12 @@ class Trainer:
         self.tracker: Tracker = NullTracker()
         self._rng_to_restore: dict | None = None
         self._probe: tuple | None = None  # one image and its labels of the latest batch
-        check_output_folder(self.file_name, lambda: _describe_a_throwaway_model(exp))
+        # names taken from the data are bound when the dataset is built: compared in before_train
+        check_output_folder(
+            self.file_name,
+            lambda: _describe_a_throwaway_model(exp),
+            unknown=("class_names",) if exp.class_names is None else (),
+        )
         if self.rank == 0:
             os.makedirs(self.file_name, exist_ok=True)
         self._log_sink: int | None = None  # this run's log file, added in train()
@@ -314,6 +319,8 @@ class Trainer:
         self.max_iter = len(self.train_loader)
         if self.exp.class_names is None:  # a get_data_loader override that binds no names
             self.exp.bind_class_names(_innermost_dataset(self.train_loader.dataset))
+        # now that the names are bound, the folder's checkpoints must hold the same ones
+        check_output_folder(self.file_name, lambda: _model_config_dict(self.exp, model))
         inner = getattr(getattr(self.train_loader, "batch_sampler", None), "sampler", None)
         if (
             self.is_distributed
@@ -361,6 +368,12 @@ class Trainer:
         size_warning = input_size_override_warning(self.exp)
         if size_warning:
             logger.warning(size_warning)
+        if self.exp.no_aug_epochs >= self.max_epoch:
+            logger.warning(
+                f"max_epoch {self.max_epoch} <= no_aug_epochs {self.exp.no_aug_epochs}: the "
+                "whole run trains without mosaic/mixup (and with the L1 loss); raise max_epoch "
+                "or lower no_aug_epochs for the usual recipe"
+            )
 
     def _wrap_ddp(self, model: nn.Module) -> nn.Module:
         sync_bn = bool(_arg(self.args, "sync_bn", False) or self.exp.sync_bn)
@@ -517,7 +530,9 @@ class Trainer:
             model_config=_model_config_dict(self.exp, model),
             inference=InferenceSettings.from_exp(self.exp, self.experiment_name),
         ).to_dict()
-        for tag in tags:
+        # latest last: it is where --resume starts, so a kill before it redoes this epoch and
+        # rewrites every file of it; the others never fall behind what latest records
+        for tag in sorted(tags, key=lambda t: t == "latest"):
             path = os.path.join(self.file_name, checkpoint_name(tag))
             save_checkpoint(path, checkpoint)
             logger.info(f"Saved {path}")
@@ -550,7 +565,7 @@ class Trainer:
         self.optimizer.load_state_dict(ckpt.optimizer)
         if self.amp and ckpt.scaler:
             self.scaler.load_state_dict(ckpt.scaler)
-        self.best_ap, self.curr_ap = ckpt.best_ap, ckpt.curr_ap
+        self.best_ap, self.curr_ap = self._best_ap_on_disk(ckpt.best_ap), ckpt.curr_ap
         if ckpt.train_size:
             self.input_size = ckpt.train_size
         start_epoch = _arg(self.args, "start_epoch")
@@ -572,6 +587,31 @@ class Trainer:
         if ckpt.train_model is None:
             return None
         return {"model": ckpt.model, "updates": int(ckpt.ema_updates or 0)}
+
+    def _best_ap_on_disk(self, recorded: float) -> float:
+        """The AP that ``best_ckpt.pth`` really holds (0 when it is missing or unreadable).
+
+        A kill between checkpoint writes (or a folder of an older version, which wrote latest
+        first) can leave best behind the best AP that latest records; the file is the truth,
+        so the next better epoch rewrites it.
+        """
+        path = os.path.join(self.file_name, checkpoint_name("best"))
+        if not os.path.isfile(path):
+            return 0.0  # the first evaluation writes it
+        try:
+            stored = load_checkpoint(path)
+        except CheckpointError:
+            stored = {}
+        # official checkpoints record only best_ap: the AP of the best epoch, which they hold
+        value = stored.get("curr_ap")
+        on_disk = as_float(stored.get("best_ap", 0.0) if value is None else value)
+        if on_disk != recorded:
+            logger.warning(
+                f"{path} holds AP50:95 {100 * on_disk:.2f} but the resumed checkpoint records "
+                f"best {100 * recorded:.2f} (interrupted between checkpoint writes): "
+                "continuing from the file's AP, so the next better epoch rewrites it"
+            )
+        return on_disk
 
     def _load_finetune_weights(self, model: nn.Module, ckpt_file: str) -> None:
         """``-c`` without ``--resume``: copy the matching tensors, say loudly what did not fit.

@@ -8,6 +8,8 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 import torch
 from torch.utils.data.sampler import BatchSampler, Sampler
 
+from yolox.utils.errors import UserError
+
 __all__ = ["InfiniteSampler", "YoloBatchSampler"]
 
 
@@ -55,7 +57,10 @@ class InfiniteSampler(Sampler):
         world_size: int = 1,
     ) -> None:
         if size <= 0:
-            raise ValueError(f"InfiniteSampler needs a non-empty dataset, got size={size}")
+            raise UserError(
+                f"InfiniteSampler needs a non-empty dataset, got size={size}: no usable "
+                "training image (all unreadable or skipped? see the warnings above)"
+            )
         self._size = size
         self._shuffle = shuffle
         self._seed = int(seed) if seed is not None else 0

@@ -193,8 +193,13 @@ def _table(result: COCOEvalResult, per_class_AP: bool, per_class_AR: bool) -> st
         return ""
     rows = []
     for k, name in enumerate(result.class_names):
-        rows.append([name] + ["-" if np.isnan(c[k]) else f"{100.0 * c[k]:.1f}" for c in columns])
-    return tabulate(rows, headers=headers, tablefmt="pipe", stralign="left", numalign="right")
+        cells = ["no ground truth" if np.isnan(c[k]) else f"{100.0 * c[k]:.1f}" for c in columns]
+        rows.append([name, *cells])
+    table = tabulate(rows, headers=headers, tablefmt="pipe", stralign="left", numalign="right")
+    empty = [n for n, v in zip(result.class_names, columns[0]) if np.isnan(v)]
+    if empty:  # COCO leaves them out of its means too (-1 in its tables)
+        table += f"\nclasses with no ground truth (not in the means): {', '.join(empty)}"
+    return table
 
 
 def coco_eval_detections(

@@ -35,12 +35,16 @@ def resolve_dataset_index(dataset: Any, image_id: Any, lookup: Dict[Any, int]) -
     raise KeyError(f"loader id {image_id!r} is neither a dataset index nor one of dataset.ids")
 
 
+#: what a per-class AP cell says for a class without (non-difficult) ground truth
+NO_GT = "no ground truth"
+
+
 def format_voc_result(result: VOCEvalResult) -> str:
     """Per-class table (AP50, AP50:95, ground truth, detections) and the two class means."""
     rows = []
     ap50, ap_all = result.ap50, result.ap50_95
     for k, name in enumerate(result.class_names):
-        fmt = [("nan" if math.isnan(v) else f"{100.0 * v:.2f}") for v in (ap50[k], ap_all[k])]
+        fmt = [(NO_GT if math.isnan(v) else f"{100.0 * v:.2f}") for v in (ap50[k], ap_all[k])]
         rows.append([name, *fmt, int(result.num_positives[k]), int(result.num_detections[k])])
     table = tabulate(
         rows,
@@ -50,15 +54,20 @@ def format_voc_result(result: VOCEvalResult) -> str:
         numalign="right",
     )
     empty = [n for n, v in zip(result.class_names, result.num_positives) if v == 0]
-    lines = [
-        f"VOC evaluation, metric: {result.metric_name} [{result.metric}]",
-        table,
-        f"mAP50    = {100.0 * result.map50:.2f} (%)",
-        f"mAP50:95 = {100.0 * result.map50_95:.2f} (%, mean of IoU 0.50:0.05:0.95)",
-    ]
+    lines = [f"VOC evaluation, metric: {result.metric_name} [{result.metric}]", table]
+    if len(empty) == len(result.class_names):
+        lines.append(
+            "mAP undefined: no class has non-difficult ground truth in this split (empty or "
+            "unlabelled validation data?); reported as 0"
+        )
+    else:
+        lines += [
+            f"mAP50    = {100.0 * result.map50:.2f} (%)",
+            f"mAP50:95 = {100.0 * result.map50_95:.2f} (%, mean of IoU 0.50:0.05:0.95)",
+        ]
     if empty:
         lines.append(
-            f"classes without non-difficult ground truth (AP nan, not in the means): {', '.join(empty)}"
+            f"classes with no ground truth in this split (not in the means): {', '.join(empty)}"
         )
     return "\n".join(lines)
 

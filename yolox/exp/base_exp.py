@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 from abc import ABCMeta, abstractmethod
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from tabulate import tabulate
 from torch import nn
@@ -21,11 +21,13 @@ __all__ = ["BaseExp", "LAZY_ATTRIBUTES", "parse_opt_value"]
 LAZY_ATTRIBUTES = ("model", "optimizer", "lr_scheduler", "evaluator")
 
 
-def parse_opt_value(text: str, current: Any) -> Any:
+def parse_opt_value(text: str, current: Any, string_tuple: bool = False) -> Any:
     """Turn a command-line string into a value of the field's type.
 
     Literals (numbers, tuples, lists, dicts, None, True/False) are parsed with
-    ``ast.literal_eval``; other text stays a string (so ``attention cbam`` works).
+    ``ast.literal_eval``; other text stays a string (so ``attention cbam`` works). A bare
+    string for a tuple field (or a ``string_tuple`` field whose value is None now) is a
+    one-element tuple: ``val_sets valid`` is ``("valid",)``, never the characters of "valid".
     """
     if not isinstance(text, str):
         return text
@@ -38,6 +40,8 @@ def parse_opt_value(text: str, current: Any) -> Any:
             value = None
         else:
             value = text
+    if isinstance(value, str) and (string_tuple or isinstance(current, (tuple, list))):
+        return (value,) if not isinstance(current, list) else [value]
     if current is None or value is None:
         return value
     if isinstance(current, bool):
@@ -71,6 +75,10 @@ class BaseExp(metaclass=ABCMeta):
     optimizer: Any = None
     lr_scheduler: Any = None
     evaluator: Any = None
+
+    #: tuple-of-strings fields that may be None now: ``merge`` reads a bare string as a
+    #: one-element tuple for them too (``class_names cat``)
+    _string_tuple_fields: Tuple[str, ...] = ("class_names", "train_sets", "val_sets")
 
     def __init__(self) -> None:
         self.exp_name = None  # the run's folder under output_dir (get_exp: the file's name)
@@ -171,7 +179,7 @@ class BaseExp(metaclass=ABCMeta):
                 unknown.append(key)
                 continue
             try:
-                value = parse_opt_value(text, getattr(self, key))
+                value = parse_opt_value(text, getattr(self, key), key in self._string_tuple_fields)
             except ValueError as exc:
                 errors.append(f"{key}: {exc}")
                 continue

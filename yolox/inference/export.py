@@ -20,6 +20,7 @@ import torch
 from loguru import logger
 from torch import nn
 
+from yolox.utils.atomic_files import atomic_output
 from yolox.utils.device import model_device
 
 __all__ = [
@@ -131,6 +132,26 @@ def export_onnx(
     device = model_device(model)
     dummy = torch.zeros(batch_size, 3, int(test_size[0]), int(test_size[1]), device=device)
     chosen = DEFAULT_OPSET if opset is None else int(opset)
+    with atomic_output(path) as temp:  # a killed export leaves the previous file
+        chosen, proto, simplified = _write_onnx(
+            model, dummy, temp, opset, chosen, input_name, output_name, dynamic, simplify
+        )
+        set_onnx_metadata(
+            proto, export_metadata(model, class_names, test_size, decode_in_inference, config)
+        )
+        onnx.checker.check_model(proto)
+        onnx.save(proto, temp)
+    logger.info(
+        f"wrote {path} (opset {chosen}, dynamic={dynamic}, decode_in_inference={decode_in_inference})"
+    )
+    return {"path": os.fspath(path), "opset": chosen, "simplified": simplified}
+
+
+def _write_onnx(model, dummy, path, opset, chosen, input_name, output_name, dynamic, simplify):
+    """Export to ``path`` (raising the opset when an operator needs it) and load it back,
+    simplified when asked; returns (opset, ONNX model, simplified)."""
+    import onnx
+
     while True:
         try:
             _onnx_export(model, dummy, path, chosen, input_name, output_name, dynamic)
@@ -145,26 +166,17 @@ def export_onnx(
             chosen = int(match.group(1))
 
     proto = onnx.load(os.fspath(path))
-    simplified = False
-    if simplify:
-        try:
-            import onnxsim
-        except ImportError:
-            logger.info("onnxsim not installed: skipping simplification (pip install onnxsim)")
-        else:
-            proto, ok = onnxsim.simplify(proto)
-            if not ok:
-                raise RuntimeError("onnxsim could not validate the simplified model")
-            simplified = True
-    set_onnx_metadata(
-        proto, export_metadata(model, class_names, test_size, decode_in_inference, config)
-    )
-    onnx.checker.check_model(proto)
-    onnx.save(proto, os.fspath(path))
-    logger.info(
-        f"wrote {path} (opset {chosen}, dynamic={dynamic}, decode_in_inference={decode_in_inference})"
-    )
-    return {"path": os.fspath(path), "opset": chosen, "simplified": simplified}
+    if not simplify:
+        return chosen, proto, False
+    try:
+        import onnxsim
+    except ImportError:
+        logger.info("onnxsim not installed: skipping simplification (pip install onnxsim)")
+        return chosen, proto, False
+    proto, ok = onnxsim.simplify(proto)
+    if not ok:
+        raise RuntimeError("onnxsim could not validate the simplified model")
+    return chosen, proto, True
 
 
 def export_torchscript(
@@ -194,6 +206,7 @@ def export_torchscript(
         warnings.simplefilter(
             "ignore", FutureWarning
         )  # torch.jit is deprecated in favour of torch.export
-        torch.jit.save(traced, os.fspath(path), _extra_files={"yolox.json": json.dumps(meta)})
+        with atomic_output(path) as temp:  # a killed export leaves the previous file
+            torch.jit.save(traced, temp, _extra_files={"yolox.json": json.dumps(meta)})
     logger.info(f"wrote {path} (decode_in_inference={decode_in_inference})")
     return os.fspath(path)

@@ -19,6 +19,7 @@ from torch import nn
 
 from yolox.utils.boxes import postprocess
 from yolox.utils.detections import Detections, detections_from_postprocess
+from yolox.utils.errors import UserError
 
 from .decode import decode_outputs
 from .predictor import ImageLike, letterbox, read_image
@@ -44,7 +45,9 @@ class ExportedPredictor:
     ``source`` is the exported file or an already open runtime (see
     :mod:`yolox.inference.runtimes`); ``backend`` is ``"onnxruntime"`` or ``"openvino"``
     (default: from the file suffix); ``runtime_options`` go to the runtime (``threads``;
-    ``providers`` for ONNX Runtime).
+    ``providers`` for ONNX Runtime). A file without this project's export metadata is refused
+    (UserError) unless ``class_names`` and ``test_size`` are both given (or
+    ``require_metadata=False``): guessing names ``'0', '1'`` and 640 px would be silently wrong.
     """
 
     def __init__(
@@ -57,6 +60,7 @@ class ExportedPredictor:
         decoded: Optional[bool] = None,
         class_agnostic: bool = False,
         backend: Optional[str] = None,
+        require_metadata: bool = True,
         **runtime_options: Any,
     ) -> None:
         self.runtime = (
@@ -65,6 +69,18 @@ class ExportedPredictor:
             else source
         )
         meta = self.runtime.metadata
+        if require_metadata and not _has_export_metadata(meta):
+            # a static graph's own input size is no guess; names and a dynamic size would be
+            if class_names is None or (
+                test_size is None and input_hw(self.runtime.input_shape) is None
+            ):
+                where = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "the model"
+                raise UserError(
+                    f"{where} has no YOLOX-Attention export metadata (class names, test size): "
+                    "not written by this project's exporters, or an interrupted export; export "
+                    "it again, or give the class names and the test size explicitly "
+                    "(demo: -f/-n EXP or -c CKPT for the names, and --tsize)"
+                )
         #: the export metadata (class names, test size, model config, ...)
         self.metadata = meta
         #: (H, W) the graph was exported for, or None when it takes any size
@@ -117,6 +133,11 @@ class ExportedPredictor:
         ]
 
 
+def _has_export_metadata(meta: Dict[str, Any]) -> bool:
+    """Whether the exporters of this project wrote ``meta`` (they always store these keys)."""
+    return all(key in meta for key in ("num_classes", "test_size", "class_names"))
+
+
 class OnnxPredictor(ExportedPredictor):
     """:class:`ExportedPredictor` on ONNX Runtime (``providers`` default to the CPU)."""
 
@@ -163,7 +184,10 @@ class ExportedModel(nn.Module):
         **runtime_options: Any,
     ) -> None:
         super().__init__()
-        self.runner = ExportedPredictor(source, backend=backend, **runtime_options)
+        # the evaluator supplies names and size from the exp: metadata is not needed here
+        self.runner = ExportedPredictor(
+            source, backend=backend, require_metadata=False, **runtime_options
+        )
 
     @property
     def num_classes(self) -> int:

@@ -23,6 +23,8 @@ from typing import Any, Iterable, Optional, Sequence, Union
 import numpy as np
 from torch import nn
 
+from yolox.utils.atomic_files import atomic_output
+
 from .export import export_metadata, export_onnx, output_path
 from .quantize import HEAD_OUTPUT_PATTERNS, ValidationScorer
 from .runtimes import CompiledOpenVino, read_openvino_metadata
@@ -51,7 +53,8 @@ def save_openvino(ov_model: Any, path: PathLike) -> str:
     path = output_path(path)
     if not path.endswith(".xml"):
         raise ValueError(f"an OpenVINO IR path must end in .xml, got {path}")
-    _openvino().save_model(ov_model, path, compress_to_fp16=False)
+    with atomic_output(path, companions=(".bin",)) as temp:  # .bin first, then .xml
+        _openvino().save_model(ov_model, temp, compress_to_fp16=False)
     return path
 
 

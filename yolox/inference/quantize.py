@@ -14,7 +14,6 @@ from __future__ import annotations
 import copy
 import os
 import re
-import shutil
 import tempfile
 from dataclasses import dataclass
 from typing import Any, Iterable, List, Optional, Sequence, Tuple, Union
@@ -22,6 +21,7 @@ from typing import Any, Iterable, List, Optional, Sequence, Tuple, Union
 import numpy as np
 from loguru import logger
 
+from yolox.utils.atomic_files import atomic_output, publish_files
 from yolox.utils.errors import UserError
 
 from .export import set_onnx_metadata
@@ -154,7 +154,7 @@ def quantize_onnx(
             signed_weights = has_int8_dot_product(cpu_int8_flags())
         quantize_static(
             prepared,
-            int8_path,
+            os.path.join(tmp, "int8.onnx"),
             Feeds(),
             quant_format=QuantFormat.QDQ,
             per_channel=True,
@@ -163,12 +163,16 @@ def quantize_onnx(
             nodes_to_exclude=excluded,
             extra_options={"CalibMovingAverage": True},
         )
-    quantized = onnx.load(int8_path)
-    set_onnx_metadata(
-        quantized,
-        {"yolox.precision": '"int8"', "yolox.int8_weights": '"s8"' if signed_weights else '"u8"'},
-    )
-    onnx.save(quantized, int8_path)
+        quantized = onnx.load(os.path.join(tmp, "int8.onnx"))
+        set_onnx_metadata(
+            quantized,
+            {
+                "yolox.precision": '"int8"',
+                "yolox.int8_weights": '"s8"' if signed_weights else '"u8"',
+            },
+        )
+        with atomic_output(int8_path) as temp:
+            onnx.save(quantized, temp)
     return int8_path
 
 
@@ -258,8 +262,7 @@ def accept_int8(
             f"{os.fspath(target)} not written{stale}; try --keep-head-fp32, more "
             "--calib-images, --accuracy-control (OpenVINO), or a larger --max-ap-drop"
         )
-    for source, destination in zip(model_files(candidate), model_files(target)):
-        shutil.move(source, destination)
+    publish_files(model_files(candidate), model_files(target))  # a kill keeps the old pair
     return comparison
 
 

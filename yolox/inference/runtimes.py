@@ -15,6 +15,9 @@ from typing import Any, Dict, List, Mapping, Optional, Protocol, Tuple, Union
 
 import numpy as np
 
+from yolox.utils.atomic_files import check_complete
+from yolox.utils.errors import UserError
+
 __all__ = [
     "BACKENDS",
     "CompiledOpenVino",
@@ -77,7 +80,17 @@ def _require_file(path: PathLike) -> str:
     path = os.fspath(path)
     if not os.path.isfile(path):
         raise FileNotFoundError(f"exported model {path} not found")
+    check_complete(path)
     return path
+
+
+def _unreadable(path: PathLike, kind: str, exc: BaseException) -> UserError:
+    """The one-line error for a file the runtime cannot parse (truncated, corrupt, not a model)."""
+    reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+    return UserError(
+        f"{os.fspath(path)}: not a readable {kind} model ({reason}); a truncated or corrupt "
+        "file (an interrupted copy or export?): export it again"
+    )
 
 
 class OnnxRuntime:
@@ -94,9 +107,13 @@ class OnnxRuntime:
         if threads:
             options.intra_op_num_threads = int(threads)
             options.inter_op_num_threads = 1
-        self.session = onnxruntime.InferenceSession(
-            _require_file(path), options, providers=providers or ["CPUExecutionProvider"]
-        )
+        path = _require_file(path)
+        try:
+            self.session = onnxruntime.InferenceSession(
+                path, options, providers=providers or ["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime's own types: InvalidProtobuf, Fail, ...
+            raise _unreadable(path, "ONNX", exc) from None
         self.metadata = decode_metadata(self.session.get_modelmeta().custom_metadata_map or {})
         self.input_name = self.session.get_inputs()[0].name
         self.input_shape = tuple(
@@ -126,7 +143,11 @@ class OpenVinoRuntime:
         import openvino as ov
 
         self.core = ov.Core()
-        self.model = self.core.read_model(_require_file(path))
+        path = _require_file(path)
+        try:
+            self.model = self.core.read_model(path)
+        except RuntimeError as exc:  # OpenVINO reports parse errors and a bad .bin so
+            raise _unreadable(path, "OpenVINO IR (.xml + .bin)", exc) from None
         self.metadata = read_openvino_metadata(self.model)
         self.device = device
         self.config: Dict[str, Any] = {

@@ -60,11 +60,20 @@ def pretrained_name(ckpt: Optional[str]) -> Optional[str]:
     """The zoo name that ``ckpt`` spells (``yolox-s``, ``yolox_s``, ``YOLOX-S``), else None.
 
     An existing file always wins: ``-c yolox-s`` names the download only when no such file exists.
+    A folder of that name is not a checkpoint: the model name is used, and the log says so.
     """
-    if not ckpt or os.path.exists(ckpt):
+    if not ckpt or os.path.isfile(ckpt):
         return None
     key = _zoo_key(ckpt)
-    return key if key in PRETRAINED_FILES else None
+    if key not in PRETRAINED_FILES:
+        return None
+    if os.path.exists(ckpt):
+        logger.warning(
+            f"-c {ckpt}: both a folder {os.path.abspath(ckpt)} and the model name {key} match; "
+            f"using the official {key} weights (a checkpoint is a file: give ./{ckpt}/<file> "
+            "for one in that folder)"
+        )
+    return key
 
 
 def resolve_pretrained(ckpt: Optional[str]) -> Optional[str]:

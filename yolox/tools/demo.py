@@ -36,7 +36,7 @@ from yolox.inference.cli import (
 )
 from yolox.inference.loading import resolve_checkpoint_path
 from yolox.inference.visualize import draw_detections
-from yolox.utils.cli_args import add_size_arg, parse_command_line
+from yolox.utils.cli_args import add_size_arg, add_threshold_args, parse_command_line
 from yolox.utils.errors import UserError, run_command
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
@@ -57,8 +57,7 @@ def make_parser() -> argparse.ArgumentParser:
         "--output-dir", default=None, help="root of the results (default: the exp's output_dir)"
     )
     parser.add_argument("--device", default="cpu", help="cpu, gpu/cuda, cuda:N or auto")
-    parser.add_argument("--conf", default=0.3, type=float, help="score threshold (obj * class)")
-    parser.add_argument("--nms", default=0.3, type=float, help="NMS IoU threshold")
+    add_threshold_args(parser, conf=0.3, nms=0.3)
     add_size_arg(
         parser, help="test size H [W] (default: the exp's, else the checkpoint's, else 640)"
     )

@@ -13,8 +13,9 @@ carries its configuration, so its exp file is not needed for the model. The *dat
 comes from an exp: ``-f``/``-n`` (checked against the checkpoint; a disagreement is an error
 listing the differing fields), or, without one, a default exp set up as the checkpoint's run:
 its model fields, test size, confidence and NMS thresholds, dataset format, VOC metric and
-validation split, so the AP printed at the end of training is reproduced; the data folder comes
-from ``--data-dir`` (``--format``, ``--tsize``, ``--conf``, ``--nms`` and ``KEY VALUE``
+validation split, so the AP printed at the end of training is reproduced; the data folder is
+the one the run trained on (stored in the checkpoint, said in the log) unless ``--data-dir``
+gives another (``--format``, ``--tsize``, ``--conf``, ``--nms`` and ``KEY VALUE``
 overrides such as ``val_ann instances_val.json val_name images`` still apply). Official releases (no configuration inside)
 need ``-f``/``-n``. ``--backend onnxruntime --onnx FILE`` (or ``--backend openvino --xml
 FILE``, from tools/export_openvino.py, int8 too) scores an exported model instead (with
@@ -24,6 +25,7 @@ FILE``, from tools/export_openvino.py, int8 too) scores an exported model instea
 from __future__ import annotations
 
 import argparse
+import os
 import random
 from typing import Any, Optional, Sequence
 
@@ -41,17 +43,19 @@ from yolox.inference.cli import (
 )
 from yolox.inference.fast import optimize_for_inference
 from yolox.inference.loading import load_model, resolve_checkpoint_path
-from yolox.utils.checkpoint import InferenceSettings, load_checkpoint
+from yolox.utils.checkpoint import InferenceSettings, load_checkpoint, safe_path_component
 from yolox.utils.cli_args import (
     add_local_rank_arg,
     add_overrides_arg,
     add_size_arg,
+    add_threshold_args,
     parse_command_line,
 )
 from yolox.utils.device import select_device
 from yolox.utils.errors import UserError, run_command, run_worker
 from yolox.utils.metric import format_ap
 from yolox.utils.model_utils import fuse_model, get_model_info
+from yolox.utils.values import arg_type, integer
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -59,7 +63,9 @@ def make_parser() -> argparse.ArgumentParser:
         "YOLOX eval", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     add_model_args(parser, "checkpoint (default: <output_dir>/<exp_name>/best_ckpt.pth of the exp)")
-    parser.add_argument("-b", "--batch-size", type=int, default=64, help="total batch size")
+    parser.add_argument(
+        "-b", "--batch-size", type=arg_type(integer(1)), default=64, help="total batch size"
+    )
     parser.add_argument(
         "-d", "--devices", default=None, type=int, help="number of processes (devices)"
     )
@@ -73,12 +79,7 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--device", default="auto", help="cpu, gpu/cuda or auto (CUDA when available)"
     )
-    parser.add_argument(
-        "--conf", default=None, type=float, help="score threshold (default: exp.test_conf)"
-    )
-    parser.add_argument(
-        "--nms", default=None, type=float, help="NMS IoU threshold (default: exp.nmsthre)"
-    )
+    add_threshold_args(parser, conf=None, nms=None, default_note=" (default: the exp's)")
     add_size_arg(parser, help="test size H [W]")
     parser.add_argument("--seed", default=None, type=int, help="random seed")
     add_runtime_args(parser, fuse_help="fuse conv and bn before evaluating")
@@ -97,7 +98,10 @@ def make_parser() -> argparse.ArgumentParser:
         "--data-dir", default=None, help="dataset root (overrides the exp's data_dir)"
     )
     parser.add_argument(
-        "--workers", type=int, default=None, help="data loader workers (default: exp's)"
+        "--workers",
+        type=arg_type(integer(0)),
+        default=None,
+        help="data loader workers (default: the exp's, at most the CPUs this process may use)",
     )
     parser.add_argument(
         "--coco-backend",
@@ -132,24 +136,41 @@ def exp_from_checkpoint(ckpt_path: str, dataset_format: Optional[str] = None) ->
             f"--format {dataset_format}"
         )
     settings.apply_to(exp)
-    exp.exp_name = settings.exp_name or config.get("name") or "checkpoint"
+    exp.exp_name = settings.exp_name or safe_path_component(config.get("name") or "checkpoint")
     exp.dataset_format = dataset_format
     return exp
+
+
+def _stored_data_dir(exp: Any, ckpt_path: str) -> str:
+    """The dataset root the checkpoint's run trained on (stored with it), when it still exists."""
+    stored = exp.data_dir
+    if stored is None:
+        raise UserError(
+            "eval needs a dataset: give an experiment (-f EXP_FILE or -n NAME), or "
+            "--data-dir DIR (and --format coco|voc unless the checkpoint's is right); the "
+            "model and its test settings are rebuilt from the checkpoint"
+        )
+    if not os.path.isdir(stored):
+        raise UserError(
+            f"{ckpt_path} was trained on the data in {stored}, which does not exist here: "
+            "give the dataset with --data-dir DIR"
+        )
+    logger.info(
+        f"evaluating on {stored} ({exp.dataset_format}), the data stored in {ckpt_path} "
+        "(--data-dir DIR to use other data)"
+    )
+    return stored
 
 
 def prepare_exp(args: argparse.Namespace) -> Any:
     opts = list(args.opts or [])
     exp = build_exp(args, [])
     if exp is None:
-        if args.data_dir is None:
-            raise UserError(
-                "eval needs a dataset: give an experiment (-f EXP_FILE or -n NAME), or "
-                "--data-dir DIR (and --format coco|voc unless the checkpoint's is right); the "
-                "model and its test settings are rebuilt from the checkpoint"
-            )
         if not args.ckpt:
             raise UserError("without -f/-n, give the checkpoint with -c")
         exp = exp_from_checkpoint(args.ckpt, args.dataset_format)
+        if args.data_dir is None:
+            exp.data_dir = _stored_data_dir(exp, args.ckpt)
         if args.experiment_name:
             exp.exp_name = args.experiment_name
     elif args.dataset_format is not None:
@@ -160,6 +181,8 @@ def prepare_exp(args: argparse.Namespace) -> Any:
         exp.data_dir = args.data_dir
     if args.workers is not None:
         exp.data_num_workers = args.workers
+    elif exp.data_num_workers > usable_cpus():  # 4 workers on 2 cores only compete
+        exp.data_num_workers = usable_cpus()
     if args.coco_backend is not None:
         exp.coco_backend = args.coco_backend
     if args.conf is not None:
@@ -170,6 +193,13 @@ def prepare_exp(args: argparse.Namespace) -> Any:
     if tsize is not None:
         exp.test_size = tsize
     return exp
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (its affinity mask where the OS has one)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
 
 
 def _torch_model(exp: Any, args: argparse.Namespace, device: torch.device) -> torch.nn.Module:

@@ -54,6 +54,7 @@ __all__ = [
     "non_finite_tensors",
     "prune_history_checkpoints",
     "remove_stale_temp_files",
+    "safe_path_component",
     "save_checkpoint",
 ]
 
@@ -309,6 +310,18 @@ def _size(value: Any) -> Optional[Tuple[int, int]]:
     return None if value is None else (int(value[0]), int(value[1]))
 
 
+def safe_path_component(text: Any, default: str = "run") -> str:
+    """A string read from a file (a checkpoint's run name), made into one safe folder name.
+
+    Such strings are joined into output paths (``<output_dir>/<run>/vis_res``); a crafted or
+    careless value (``../x``, ``/etc``, ``a/b``, ``C:\\x``) must not leave the output folder.
+    Separators become ``_``; leading dots and a drive letter go; empty gives ``default``.
+    """
+    value = re.sub(r"[/\\\x00-\x1f]+", "_", str(text))
+    value = re.sub(r"^[A-Za-z]:", "", value).strip().lstrip("._ ").rstrip("_ ")
+    return value or default
+
+
 @dataclass
 class InferenceSettings:
     """What eval/demo/export need besides the architecture to reproduce a run's evaluation.
@@ -329,11 +342,15 @@ class InferenceSettings:
     val_fraction: Optional[float] = None  # folder formats: the hold-out split of the train images
     val_ann: Optional[str] = None
     val_name: Optional[str] = None
+    # the dataset root, absolute: checkpoint-only eval finds the data without --data-dir
+    data_dir: Optional[str] = None
 
     @classmethod
     def from_exp(cls, exp: Any, run_name: Optional[str] = None) -> InferenceSettings:
         """The settings of ``exp`` (a run named ``run_name``, default ``exp.exp_name``)."""
         values = {f.name: getattr(exp, f.name) for f in fields(cls) if f.name != "exp_name"}
+        if values["data_dir"] is not None:
+            values["data_dir"] = os.path.abspath(os.fspath(values["data_dir"]))
         return cls(exp_name=run_name or exp.exp_name, **values).normalised()
 
     @classmethod
@@ -347,6 +364,8 @@ class InferenceSettings:
 
     def normalised(self) -> InferenceSettings:
         self.test_size, self.input_size = _size(self.test_size), _size(self.input_size)
+        if self.exp_name is not None:  # a folder name wherever it is used
+            self.exp_name = safe_path_component(self.exp_name)
         if self.val_sets is not None:
             self.val_sets = tuple(
                 tuple(s) if isinstance(s, (list, tuple)) else s for s in self.val_sets

@@ -11,7 +11,15 @@ import argparse
 import os
 from typing import Optional, Sequence
 
-__all__ = ["add_overrides_arg", "add_size_arg", "add_local_rank_arg", "parse_command_line"]
+from .values import arg_type, number
+
+__all__ = [
+    "add_overrides_arg",
+    "add_size_arg",
+    "add_local_rank_arg",
+    "add_threshold_args",
+    "parse_command_line",
+]
 
 _SPILLED = "_overrides_after_size"
 
@@ -47,6 +55,25 @@ def add_size_arg(parser: argparse.ArgumentParser, flag: str = "--tsize", help: s
     """A ``H [W]`` size flag that stops at the first word that is not an integer."""
     parser.add_argument(
         flag, nargs="+", default=None, action=_LeadingInts, metavar="H [W]", help=help
+    )
+
+
+def add_threshold_args(
+    parser: argparse.ArgumentParser,
+    conf: Optional[float],
+    nms: Optional[float],
+    default_note: str = "",
+) -> None:
+    """``--conf`` and ``--nms``: probabilities in [0, 1] in every tool (2.0 or -1 exit 2)."""
+    probability = arg_type(number(0.0, 1.0), float)
+    parser.add_argument(
+        "--conf",
+        default=conf,
+        type=probability,
+        help=f"score threshold (obj * class){default_note}",
+    )
+    parser.add_argument(
+        "--nms", default=nms, type=probability, help=f"NMS IoU threshold{default_note}"
     )
 
 

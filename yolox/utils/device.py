@@ -24,7 +24,12 @@ def select_device(name: Optional[Union[str, torch.device]] = None) -> torch.devi
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if choice == "gpu":
         choice = "cuda"
-    device = torch.device(choice)
+    try:
+        device = torch.device(choice)
+    except RuntimeError:
+        raise UserError(
+            f"--device {name!r} is not a device: use cpu, cuda (or gpu), cuda:N or auto"
+        ) from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise UserError(
             f"device {name!r} requested but CUDA is not available on this machine; use --device cpu"

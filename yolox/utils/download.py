@@ -7,10 +7,12 @@ cache: it is written to a temporary file beside the target and only renamed when
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import http.client
 import os
 import tempfile
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -20,9 +22,11 @@ from tqdm import tqdm
 
 from .checkpoint import CheckpointError
 
-__all__ = ["DownloadError", "cache_dir", "download_file"]
+__all__ = ["DownloadError", "cache_dir", "download_file", "remove_stale_parts"]
 
 CHUNK_BYTES = 1 << 20
+#: a ``.part`` file not written for this long belongs to a killed download
+STALE_PART_S = 60.0
 
 
 class DownloadError(CheckpointError):
@@ -81,7 +85,9 @@ def download_file(
     DownloadError names the URL and what went wrong.
     """
     target = Path(target)
+    created = [p for p in (target.parent, *target.parent.parents) if not p.exists()]
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_parts(target)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
     tmp_path = Path(tmp_name)
     try:
@@ -104,4 +110,26 @@ def download_file(
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+        if not target.exists():  # failed (offline...): leave no empty cache folder behind
+            for folder in created:
+                try:
+                    folder.rmdir()  # only empty ones, innermost first
+                except OSError:
+                    break
     return target
+
+
+def remove_stale_parts(target: Union[str, os.PathLike], idle_s: float = STALE_PART_S) -> list:
+    """Delete ``.part`` files of earlier downloads of ``target`` that were killed (no write for
+    ``idle_s`` seconds: a download in progress writes every chunk); returns them."""
+    target = Path(target)
+    now = time.time()
+    stale = []
+    for path in target.parent.glob(f".{glob.escape(target.name)}.*.part"):
+        try:
+            if now - path.stat().st_mtime > idle_s:
+                path.unlink()
+                stale.append(path)
+        except FileNotFoundError:
+            continue
+    return stale
