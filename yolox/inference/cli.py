@@ -66,6 +66,13 @@ def build_exp(args: argparse.Namespace, opts: Sequence[str] = ()) -> Optional[An
 def add_runtime_args(parser: argparse.ArgumentParser, fuse_help: str = "fuse conv and bn") -> None:
     """How eval and demo run the model: precision, preprocessing, fast path, backend."""
     parser.add_argument("--fp16", action="store_true", help="half precision (CUDA only)")
+    parser.add_argument(
+        "--precision",
+        choices=["auto", "fp32", "bf16"],
+        default="auto",
+        help="CPU precision: bf16 autocast or fp32; auto (default) = bf16 with --fast on CPUs "
+        "with AMX or AVX-512 BF16, else fp32",
+    )
     parser.add_argument("--legacy", action="store_true", help="old normalised-RGB preprocessing")
     parser.add_argument("--fuse", action="store_true", help=fuse_help)
     parser.add_argument(
