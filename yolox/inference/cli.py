@@ -7,6 +7,7 @@ import os
 import tempfile
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
+import numpy as np
 from loguru import logger
 
 from yolox.exp import get_exp
@@ -178,6 +179,17 @@ def add_int8_args(
     parser.add_argument(
         "--eval-batch-size", type=int, default=8, help="batch size of the AP comparison"
     )
+    parser.add_argument(
+        "--speed-runs",
+        type=int,
+        default=10,
+        help="timed runs of fp32 and int8 side by side (batch of --batch-size, after warm-up)",
+    )
+    parser.add_argument(
+        "--keep-slow-int8",
+        action="store_true",
+        help="write the int8 model even where it is not faster than fp32 on this CPU",
+    )
 
 
 def check_int8_args(args: argparse.Namespace) -> None:
@@ -203,6 +215,8 @@ def check_int8_args(args: argparse.Namespace) -> None:
         raise UserError(f"--calib-images must be >= 1, got {args.calib_images}")
     if args.eval_batch_size < 1:
         raise UserError(f"--eval-batch-size must be >= 1, got {args.eval_batch_size}")
+    if args.speed_runs < 1:
+        raise UserError(f"--speed-runs must be >= 1, got {args.speed_runs}")
 
 
 def write_checked_int8(
@@ -212,10 +226,18 @@ def write_checked_int8(
     args: argparse.Namespace,
     quantize: Callable[[List[Any], str], Any],
 ) -> str:
-    """The int8 model beside ``fp32_path`` (``name_int8.ext``), written only when its AP on the
-    exp's validation set is within ``--max-ap-drop`` of fp32's; ``quantize(images, path)`` writes
-    a candidate from the calibration images. Returns the path written."""
-    from .quantize import accept_int8, calibration_images, int8_path_for
+    """The int8 model beside ``fp32_path`` (``name_int8.ext``), written only when it is faster
+    than fp32 on this CPU (both timed side by side on ``--batch-size`` calibration images;
+    ``--keep-slow-int8`` writes it anyway, saying so) and its AP on the exp's validation set is
+    within ``--max-ap-drop`` of fp32's; ``quantize(images, path)`` writes a candidate from the
+    calibration images. Returns the path written."""
+    from .quantize import (
+        accept_int8,
+        calibration_images,
+        compare_speed,
+        int8_capability_note,
+        int8_path_for,
+    )
 
     exp.test_size = test_size
     images = calibration_images(exp, args.calib_images, test_size)
@@ -226,6 +248,21 @@ def write_checked_int8(
     with tempfile.TemporaryDirectory() as tmp:
         candidate = os.path.join(tmp, os.path.basename(target))
         quantize(images, candidate)
+        batch = np.stack([images[i % len(images)] for i in range(args.batch_size)])
+        speed = compare_speed(fp32_path, candidate, batch, runs=args.speed_runs)
+        print(f"Speed on this CPU at {test_size[0]}x{test_size[1]}:")
+        print(speed.table())
+        if not speed.int8_pays:
+            note = (
+                f"int8 is not faster than fp32 here ({speed.int8_ms:.1f} vs {speed.fp32_ms:.1f} "
+                f"ms per batch of {speed.batch}) on {int8_capability_note()}"
+            )
+            if not args.keep_slow_int8:
+                raise UserError(
+                    f"{note}: {target} not written; ship {fp32_path}, or pass --keep-slow-int8 "
+                    "to write it anyway"
+                )
+            logger.warning(f"{note}; writing it anyway (--keep-slow-int8)")
         accept_int8(exp, fp32_path, candidate, target, args.max_ap_drop, args.eval_batch_size)
     print(f"saved {target}")
     return target
