@@ -20,6 +20,7 @@ __all__ = [
     "add_int8_args",
     "add_model_args",
     "check_int8_args",
+    "keep_if_it_pays",
     "write_checked_int8",
     "add_runtime_args",
     "build_exp",
@@ -188,7 +189,8 @@ def add_int8_args(
     parser.add_argument(
         "--keep-slow-int8",
         action="store_true",
-        help="write the int8 model even where it is not faster than fp32 on this CPU",
+        help="write the int8 (or OpenVINO bf16) model even where it is not faster than fp32 "
+        "on this CPU",
     )
 
 
@@ -227,17 +229,10 @@ def write_checked_int8(
     quantize: Callable[[List[Any], str], Any],
 ) -> str:
     """The int8 model beside ``fp32_path`` (``name_int8.ext``), written only when it is faster
-    than fp32 on this CPU (both timed side by side on ``--batch-size`` calibration images;
-    ``--keep-slow-int8`` writes it anyway, saying so) and its AP on the exp's validation set is
-    within ``--max-ap-drop`` of fp32's; ``quantize(images, path)`` writes a candidate from the
+    than fp32 on this CPU and its AP on the exp's validation set is within ``--max-ap-drop`` of
+    fp32's (:func:`keep_if_it_pays`); ``quantize(images, path)`` writes a candidate from the
     calibration images. Returns the path written."""
-    from .quantize import (
-        accept_int8,
-        calibration_images,
-        compare_speed,
-        int8_capability_note,
-        int8_path_for,
-    )
+    from .quantize import calibration_images, int8_path_for
 
     exp.test_size = test_size
     images = calibration_images(exp, args.calib_images, test_size)
@@ -248,21 +243,50 @@ def write_checked_int8(
     with tempfile.TemporaryDirectory() as tmp:
         candidate = os.path.join(tmp, os.path.basename(target))
         quantize(images, candidate)
-        batch = np.stack([images[i % len(images)] for i in range(args.batch_size)])
-        speed = compare_speed(fp32_path, candidate, batch, runs=args.speed_runs)
-        print(f"Speed on this CPU at {test_size[0]}x{test_size[1]}:")
-        print(speed.table())
-        if not speed.int8_pays:
-            note = (
-                f"int8 is not faster than fp32 here ({speed.int8_ms:.1f} vs {speed.fp32_ms:.1f} "
-                f"ms per batch of {speed.batch}) on {int8_capability_note()}"
-            )
-            if not args.keep_slow_int8:
-                raise UserError(
-                    f"{note}: {target} not written; ship {fp32_path}, or pass --keep-slow-int8 "
-                    "to write it anyway"
-                )
-            logger.warning(f"{note}; writing it anyway (--keep-slow-int8)")
-        accept_int8(exp, fp32_path, candidate, target, args.max_ap_drop, args.eval_batch_size)
+        keep_if_it_pays(exp, fp32_path, candidate, target, images, args, "int8")
     print(f"saved {target}")
     return target
+
+
+def keep_if_it_pays(
+    exp: Any,
+    fp32_path: str,
+    candidate: str,
+    target: str,
+    images: Sequence[Any],
+    args: argparse.Namespace,
+    label: str,
+) -> None:
+    """Move ``candidate`` (an int8 or bf16 variant of ``fp32_path``) to ``target`` only where it
+    pays: both are timed side by side on a batch of ``--batch-size`` of ``images`` and printed;
+    a candidate that is not faster on this CPU is refused (:class:`UserError`) unless
+    ``--keep-slow-int8``, which keeps it with a warning; then the AP check of
+    :func:`yolox.inference.quantize.accept_int8` (``--max-ap-drop``)."""
+    from yolox.utils.precision import cpu_description
+
+    from .quantize import accept_int8, compare_speed, int8_capability_note
+
+    size = tuple(int(s) for s in exp.test_size)
+    batch = np.stack([images[i % len(images)] for i in range(args.batch_size)])
+    speed = compare_speed(fp32_path, candidate, batch, runs=args.speed_runs, label=label)
+    print(f"Speed on this CPU at {size[0]}x{size[1]}:")
+    print(speed.table())
+    if not speed.int8_pays:
+        if label == "int8":
+            capability = int8_capability_note()
+        else:
+            described = cpu_description()
+            capability = f"{described['cpu']}: flags {', '.join(described['cpu_flags'])}"
+        note = (
+            f"{label} is not faster than fp32 here ({speed.int8_ms:.1f} vs {speed.fp32_ms:.1f} "
+            f"ms per batch of {speed.batch}) on {capability}"
+        )
+        if not args.keep_slow_int8:
+            raise UserError(
+                f"{note}: {target} not written; ship {fp32_path}, or pass --keep-slow-int8 "
+                "to write it anyway"
+            )
+        logger.warning(f"{note}; writing it anyway (--keep-slow-int8)")
+    accept_int8(
+        exp, fp32_path, candidate, target, args.max_ap_drop, args.eval_batch_size, label=label
+    )

@@ -206,6 +206,7 @@ class ApComparison:
 
     fp32: tuple
     int8: tuple
+    label: str = "int8"  # what the candidate is ("int8", "bf16")
 
     @property
     def drop(self) -> float:
@@ -218,20 +219,21 @@ class ApComparison:
                 "| model | AP50:95 (%) | AP50 (%) |",
                 "|---|---:|---:|",
                 f"| fp32 | {self.fp32[0]:.2f} | {self.fp32[1]:.2f} |",
-                f"| int8 | {self.int8[0]:.2f} | {self.int8[1]:.2f} |",
+                f"| {self.label} | {self.int8[0]:.2f} | {self.int8[1]:.2f} |",
                 f"| drop | {self.drop:.2f} | {self.fp32[1] - self.int8[1]:.2f} |",
             ]
         )
 
 
 def compare_ap(
-    exp: Any, fp32_path: PathLike, int8_path: PathLike, batch_size: int = 8
+    exp: Any, fp32_path: PathLike, int8_path: PathLike, batch_size: int = 8, label: str = "int8"
 ) -> ApComparison:
     """Score both exported models on the exp's validation set (loaded once)."""
     evaluator = exp.get_evaluator(batch_size, False)
     return ApComparison(
         fp32=score_exported(exp, fp32_path, evaluator=evaluator),
         int8=score_exported(exp, int8_path, evaluator=evaluator),
+        label=label,
     )
 
 
@@ -243,6 +245,7 @@ class SpeedComparison:
     int8_ms: float
     batch: int
     runs: int
+    label: str = "int8"
 
     @property
     def int8_pays(self) -> bool:
@@ -255,7 +258,7 @@ class SpeedComparison:
                 f"| model | median ms per batch of {self.batch} ({self.runs} runs) | vs fp32 |",
                 "|---|---:|---:|",
                 f"| fp32 | {self.fp32_ms:.1f} | 1.00 |",
-                f"| int8 | {self.int8_ms:.1f} | {ratio:.2f} |",
+                f"| {self.label} | {self.int8_ms:.1f} | {ratio:.2f} |",
             ]
         )
 
@@ -267,6 +270,7 @@ def compare_speed(
     runs: int = 10,
     warmup: int = 3,
     threads: Optional[int] = None,
+    label: str = "int8",
 ) -> SpeedComparison:
     """Time both exported models on the same ``batch`` (float32 NCHW), interleaved run by run
     after ``warmup`` runs each (:func:`yolox.utils.timing.interleaved_latency`); medians."""
@@ -288,6 +292,7 @@ def compare_speed(
         int8_ms=stats["int8"]["median_ms"],
         batch=int(feed.shape[0]),
         runs=runs,
+        label=label,
     )
 
 
@@ -311,11 +316,12 @@ def accept_int8(
     target: PathLike,
     max_ap_drop: float,
     batch_size: int = 8,
+    label: str = "int8",
 ) -> ApComparison:
     """Score ``candidate`` (int8) against ``fp32_path`` on the exp's validation set, print the
     two APs side by side and move the candidate to ``target``; when int8 loses more than
     ``max_ap_drop`` AP50:95 points, raise :class:`UserError` instead and write nothing."""
-    comparison = compare_ap(exp, fp32_path, candidate, batch_size)
+    comparison = compare_ap(exp, fp32_path, candidate, batch_size, label)
     size = tuple(exp.test_size)
     print(f"AP on the validation set of {exp.exp_name} at {size[0]}x{size[1]}:")
     print(comparison.table())
@@ -331,11 +337,16 @@ def accept_int8(
             if os.path.exists(target)
             else ""
         )
+        advice = (
+            "try --keep-head-fp32, more --calib-images, --accuracy-control (OpenVINO), or a "
+            "larger --max-ap-drop"
+            if label == "int8"
+            else "ship the fp32 model, or allow a larger --max-ap-drop"
+        )
         raise UserError(
-            f"int8 loses {comparison.drop:.2f} AP50:95 points (fp32 {comparison.fp32[0]:.2f}, "
-            f"int8 {comparison.int8[0]:.2f}), more than --max-ap-drop {max_ap_drop}: "
-            f"{os.fspath(target)} not written{stale}; try --keep-head-fp32, more "
-            "--calib-images, --accuracy-control (OpenVINO), or a larger --max-ap-drop"
+            f"{label} loses {comparison.drop:.2f} AP50:95 points (fp32 {comparison.fp32[0]:.2f}, "
+            f"{label} {comparison.int8[0]:.2f}), more than --max-ap-drop {max_ap_drop}: "
+            f"{os.fspath(target)} not written{stale}; {advice}"
         )
     for source, destination in zip(model_files(candidate), model_files(target)):
         shutil.move(source, destination)
