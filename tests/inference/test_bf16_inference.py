@@ -69,3 +69,44 @@ def test_fp16_and_bf16_cannot_be_combined():
     with pytest.raises(UserError, match="exclude each other"):
         precision_module.inference_precision("bf16", "cuda", fast=False, half=True)
     assert precision_module.inference_precision("auto", "cuda", fast=True, half=True) == "fp16"
+
+
+def test_eval_tool_scores_in_bf16_with_fast_under_auto(trained_synthetic, tmp_path, monkeypatch):
+    """tools/eval.py --fast on a CPU with native bf16 evaluates under bf16 autocast, and the AP
+    stays close to the fp32 eval of the same checkpoint (independent reference: fp32 eval)."""
+    import yolox.tools.eval as eval_tool
+    from yolox.testing.fixtures import save_model_checkpoint, write_synthetic_exp
+    from yolox.testing.shapes_training import SHAPES_IMAGES, SHAPES_SIZE
+
+    ckpt = save_model_checkpoint(
+        tmp_path / "base.pth", trained_synthetic.base, trained_synthetic.config
+    )
+    exp_file = write_synthetic_exp(
+        tmp_path / "exp.py",
+        f"self.data_dir = {trained_synthetic.exp.data_dir!r}\n"
+        f"self.synthetic_images = {SHAPES_IMAGES}\n"
+        f"self.input_size = self.test_size = ({SHAPES_SIZE}, {SHAPES_SIZE})",
+    )
+    seen = []
+    real_autocast = eval_tool.precision_autocast
+
+    def recording(device, precision):
+        seen.append(precision)
+        return real_autocast(device, precision)
+
+    monkeypatch.setattr(eval_tool, "precision_autocast", recording)
+    monkeypatch.setattr(precision_module, "cpu_flags", lambda *a: AMX)
+
+    def run(*extra):
+        args = eval_tool.make_parser().parse_args(
+            ["-f", str(exp_file), "-c", str(ckpt), "-b", "4", "--device", "cpu", *extra]
+        )
+        return eval_tool.evaluate(eval_tool.prepare_exp(args), args, 1)
+
+    fp32 = run("--fast", "--precision", "fp32")
+    bf16 = run("--fast")
+    plain = run()
+    assert seen == ["fp32", "bf16", "fp32"]
+    assert fp32["ap50_95"] > 0.2
+    assert bf16["ap50_95"] == pytest.approx(fp32["ap50_95"], abs=0.03)
+    assert plain["ap50_95"] == pytest.approx(fp32["ap50_95"], abs=1e-3)

@@ -54,6 +54,7 @@ def test_flags_and_model_name_are_read_from_cpuinfo(tmp_path):
 def test_the_log_line_says_why():
     assert "this CPU has avx512_bf16" in describe_precision("auto", "bf16", "cpu", AVX512_BF16)
     assert "no native bf16" in describe_precision("auto", "fp32", "cpu", AVX2_ONLY)
+    assert "only on the fast path" in describe_precision("auto", "fp32", "cpu", AMX)
     assert describe_precision("fp32", "fp32", "cpu", AMX) == "precision: float32, asked fp32"
 
 

@@ -133,7 +133,8 @@ def describe_precision(
     device: Union[str, torch.device] = "cpu",
     flags: Optional[Iterable[str]] = None,
 ) -> str:
-    """One log line: what was asked, what runs, and why (the CPU flags behind ``auto``)."""
+    """One log line: what was asked, what runs, and why (the CPU flags behind ``auto``; an
+    ``auto`` that stays fp32 on a bf16 CPU is an inference without the fast path)."""
     present = set(cpu_flags() if flags is None else flags)
     found = [f for f in BF16_CPU_FLAGS if f in present]
     why = ""
@@ -143,6 +144,8 @@ def describe_precision(
             if found
             else " (this CPU has no native bf16: no amx_bf16 or avx512_bf16)"
         )
+        if found and resolved == "fp32":
+            why = f" (this CPU has {', '.join(found)}; auto uses bf16 only on the fast path)"
     what = "bf16 autocast" if resolved == "bf16" else "float32"
     return f"precision: {what}, asked {requested or 'auto'}{why}"
 
