@@ -40,6 +40,7 @@ from yolox.inference.quantize import (
 )
 from yolox.inference.runtimes import open_runtime
 from yolox.utils.model_utils import fuse_model
+from yolox.utils.precision import cpu_description
 from yolox.utils.timing import latency_against_baseline
 
 
@@ -139,6 +140,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     flags = cpu_int8_flags()
     print(f"{command}\ntorch {torch.__version__}, {args.threads} threads, {platform.platform()}")
+    cpu = cpu_description()
+    print(f"CPU: {cpu['cpu']} (flags: {', '.join(cpu['cpu_flags'])})")
     print(f"CPU int8 flags: {', '.join(flags) or 'none found'}")
     print(f"\n{exp.exp_name} at {size[0]}x{size[1]}, AP on its validation set (points):\n")
     print("| path | AP50:95 | AP50 | median (ms) | IQR (ms) | vs eager fused | its IQR |")
@@ -156,6 +159,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                 {
                     "command": command,
                     "cpu_int8_flags": list(flags),
+                    **cpu,
                     "ap_points": ap,
                     "latency": timings,
                     "calibration_images": len(images),

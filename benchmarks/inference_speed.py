@@ -63,6 +63,7 @@ from yolox.testing.fixtures import perturb_
 from yolox.testing.official_yolox import OfficialYoloxModel
 from yolox.utils.errors import run_command
 from yolox.utils.model_utils import fuse_model, profile_model
+from yolox.utils.precision import cpu_description
 from yolox.utils.timing import latency_against_baseline
 
 
@@ -340,10 +341,12 @@ def run(args, argv: Sequence[str]) -> int:
         "threads": torch.get_num_threads(),
         "platform": platform.platform(),
         "cpu_int8_flags": list(cpu_int8_flags()),
+        **cpu_description(),
         "runs": args.runs,
         "warmup": args.warmup,
     }
     print(f"\n{meta['command']} | torch {meta['torch']}, {meta['threads']} threads")
+    print(f"CPU: {meta['cpu']} (flags: {', '.join(meta['cpu_flags'])})")
     print(to_markdown(rows))
     for row in rows:
         if "official_yolox" in row:

@@ -28,6 +28,7 @@ from yolox.evaluators.voc_eval import (
     voc_evaluate,
 )
 from yolox.testing.voc_reference import reference_voc_ap
+from yolox.utils.precision import cpu_description
 
 
 def make_split(num_images: int, num_classes: int, dets_per_image: int, seed: int = 0):
@@ -176,6 +177,8 @@ def main() -> None:
     small = subset(dets, args.ref_images)
     small_tuples = as_tuples(small)
     scale = len(dets) / max(len(small), 1)
+    cpu = cpu_description()
+    print(f"CPU: {cpu['cpu']} (flags: {', '.join(cpu['cpu_flags'])})")
     print(
         f"{args.images} images, {args.classes} classes, {len(dets):,} detections, "
         f"{len(anns.labels):,} ground-truth boxes ({int(anns.difficult.sum()):,} difficult); "

@@ -160,11 +160,14 @@ def test_export_onnx_int8_writes_a_checked_model(tiny_exp, tmp_path, capsys):
 
     output = tmp_path / "out" / "model.onnx"
     argv = ["-f", str(tiny_exp["exp_file"]), "-c", str(tiny_exp["ckpt"])]
-    argv += ["--output-name", str(output), "--int8", "--calib-images", "4"]
-    assert main([*argv, "--max-ap-drop", "100"]) == 0
+    argv += ["--output-name", str(output), "--int8", "--calib-images", "4", "--keep-slow-int8"]
+    assert main([*argv, "--max-ap-drop", "100", "--speed-runs", "2"]) == 0
     out = capsys.readouterr().out
     int8 = tmp_path / "out" / "model_int8.onnx"
     assert "| fp32 |" in out and "| int8 |" in out and f"saved {int8}" in out
+    assert "median ms per batch of 1 (2 runs)" in out  # both timed, side by side
+    # an untrained model scores near 0 AP: its AP drop says nothing, and the tool says so
+    assert "the AP check cannot judge this model" in out
     assert onnx.load(output).opset_import[0].version >= 13
     assert ExportedPredictor(int8).metadata["precision"] == "int8"
     # the printed int8 AP is the int8 file's AP on the exp's validation set
@@ -178,7 +181,7 @@ def test_export_onnx_int8_refuses_over_the_threshold_and_writes_nothing(tiny_exp
 
     output = tmp_path / "model.onnx"
     argv = ["-f", str(tiny_exp["exp_file"]), "-c", str(tiny_exp["ckpt"])]
-    argv += ["--output-name", str(output), "--int8", "--calib-images", "2"]
+    argv += ["--output-name", str(output), "--int8", "--calib-images", "2", "--keep-slow-int8"]
     # any AP change, even a gain, exceeds a threshold of -100 points
     assert main([*argv, "--max-ap-drop", "-100"]) == 2
     err = capsys.readouterr().err
@@ -218,6 +221,68 @@ def test_int8_without_an_experiment_is_refused(tiny_exp, tmp_path, capsys):
     argv = ["-c", str(tiny_exp["ckpt"]), "--output-name", str(tmp_path / "m.onnx"), "--int8"]
     assert main(argv) == 2
     assert "--int8 needs the experiment (-f or -n)" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ int8 only where it pays
+
+
+def test_compare_speed_times_each_file(tmp_path):
+    """yolox-s (~25x nano's FLOPs) is slower: the two files are timed, not one of them twice."""
+    from yolox.inference.quantize import compare_speed
+    from yolox.models.build import build_model, zoo_config
+
+    small = build_model(zoo_config("yolox-nano", num_classes=3)).eval()
+    large = build_model(zoo_config("yolox-s", num_classes=3)).eval()
+    (tmp_path / "s").mkdir()
+    (tmp_path / "l").mkdir()
+    small_file = _onnx_file(tmp_path / "s", small)
+    large_file = _onnx_file(tmp_path / "l", large)
+    batch = np.stack(_calibration(2))
+    speed = compare_speed(small_file, large_file, batch, runs=3, warmup=1, threads=1)
+    assert speed.batch == 2 and speed.runs == 3
+    assert speed.int8_ms > 2 * speed.fp32_ms and not speed.int8_pays
+    assert compare_speed(large_file, small_file, batch, runs=3, warmup=1, threads=1).int8_pays
+
+
+@pytest.mark.parametrize("int8_ms", [5.0, 20.0])
+def test_export_keeps_int8_only_where_it_is_faster(
+    tiny_exp, tmp_path, capsys, monkeypatch, int8_ms
+):
+    import yolox.inference.quantize as quantize_module
+    from yolox.tools.export_onnx import main
+
+    timed = []
+
+    def fake_speed(fp32, int8, batch, runs, **kw):
+        timed.append((Path(fp32).name, batch.shape))
+        return quantize_module.SpeedComparison(10.0, int8_ms, len(batch), runs)
+
+    monkeypatch.setattr(quantize_module, "compare_speed", fake_speed)
+    monkeypatch.setattr(quantize_module, "cpu_int8_flags", lambda *a: ("avx2",))
+    output = tmp_path / "model.onnx"
+    argv = [
+        "-f",
+        str(tiny_exp["exp_file"]),
+        "-c",
+        str(tiny_exp["ckpt"]),
+        "--batch-size",
+        "2",
+        "--dynamic",
+    ]
+    argv += ["--output-name", str(output), "--int8", "--calib-images", "2", "--max-ap-drop", "100"]
+    code = main(argv)
+    captured = capsys.readouterr()
+    assert timed == [("model.onnx", (2, 3, SIZE, SIZE))], captured
+    assert "| fp32 | 10.0 | 1.00 |" in captured.out
+    assert f"| int8 | {int8_ms:.1f} | {int8_ms / 10:.2f} |" in captured.out
+    if int8_ms < 10:
+        assert code == 0 and (tmp_path / "model_int8.onnx").exists()
+        return
+    assert code == 2 and not (tmp_path / "model_int8.onnx").exists()
+    assert "int8 is not faster than fp32 here (20.0 vs 10.0 ms per batch of 2)" in captured.err
+    assert "no int8 dot-product instructions" in captured.err and "--keep-slow-int8" in captured.err
+    assert main([*argv, "--keep-slow-int8"]) == 0  # asked to keep it anyway: kept, and said
+    assert (tmp_path / "model_int8.onnx").exists()
 
 
 # ------------------------------------------------------------------ the validation scorer

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from yolox.models.attention import build_attention
 from yolox.tools.bench import main
 
@@ -75,3 +77,65 @@ def test_bench_restores_thread_count_and_denormal_flag_it_found(tmp_path):
     finally:
         torch.set_flush_denormal(False)
         torch.set_num_threads(threads)
+
+
+# ------------------------------------------------------------------ --deploy
+
+
+def test_deploy_report_names_the_fastest_path_within_the_ap_budget():
+    from yolox.inference.deploy import DeployPath, DeployReport
+
+    cpu = {"cpu": "Test CPU", "cpu_flags": ["avx2"], "torch_cpu_capability": "AVX2"}
+    report = DeployReport("e", (64, 64), 2, 1.0, cpu)
+    report.paths = [
+        DeployPath("PyTorch fp32", 30.0, 50.0, 10.0, 1.0, 1.0),
+        DeployPath("OpenVINO int8", 28.5, 49.0, 2.0, 0.1, 0.2),  # fastest, but 1.5 AP lost
+        DeployPath("OpenVINO fp32", 30.1, 50.0, 4.0, 0.1, 0.4),
+        DeployPath("ONNX Runtime int8", 29.2, 49.5, 3.0, 0.1, 0.3),  # within budget: the answer
+        DeployPath("OpenVINO bf16", skipped="openvino not installed"),
+    ]
+    assert report.fastest.name == "ONNX Runtime int8"
+    table = report.table()
+    assert "CPU: Test CPU (flags: avx2" in table and "**ONNX Runtime int8**" in table
+    assert "| OpenVINO bf16 | - |" in table and report.ap_can_judge
+    report.paths[0].ap50_95 = 1.0
+    assert not report.ap_can_judge and "cannot judge" in report.table()
+
+
+@pytest.mark.slow
+def test_deploy_measures_every_path_of_a_tiny_checkpoint(tmp_path):
+    from yolox.exp import get_exp
+    from yolox.inference.loading import load_model
+    from yolox.testing.fixtures import make_model, save_model_checkpoint, write_synthetic_exp
+
+    exp_file = write_synthetic_exp(
+        tmp_path / "tiny_exp.py",
+        f"self.data_dir = {str(tmp_path / 'data')!r}\n"
+        "self.synthetic_images = (6, 4)\n"
+        "self.input_size = self.test_size = (64, 64)",
+    )
+    exp = get_exp(str(exp_file))
+    model, cfg = make_model(None, seed=4, class_names=exp.class_names)
+    ckpt = save_model_checkpoint(tmp_path / "model.pth", model, cfg)
+    argv = ["--deploy", "-f", str(exp_file), "-c", str(ckpt), "--runs", "3", "--warmup", "1"]
+    argv += ["--calib-images", "2", "--threads", "1", "--output-dir", str(tmp_path / "out")]
+    assert main(argv) == 0
+    data = json.loads((tmp_path / "out" / "deploy.json").read_text())
+    paths = {p["name"]: p for p in data["paths"]}
+    expected = {"PyTorch fp32", "PyTorch bf16", "PyTorch fast fp32", "PyTorch fast bf16"}
+    expected |= {"ONNX Runtime fp32", "ONNX Runtime int8"}
+    expected |= {"OpenVINO fp32", "OpenVINO bf16", "OpenVINO int8"}
+    assert set(paths) == expected
+    assert data["cpu"]["cpu"] and isinstance(data["cpu"]["cpu_flags"], list)
+    measured = [p for p in paths.values() if not p["skipped"]]
+    assert all(p["median_ms"] > 0 and p["ap50_95"] is not None for p in measured)
+    assert paths["PyTorch fp32"]["ratio"] == 1.0
+    # PyTorch fp32's AP is the checkpoint's AP from the exp's own evaluator
+    reference = load_model(ckpt, exp=exp).model
+    ap50_95, _, _ = exp.eval(reference, exp.get_evaluator(8, False), False)
+    assert paths["PyTorch fp32"]["ap50_95"] == pytest.approx(100 * ap50_95, abs=1e-6)
+    # the verdict is the fastest path within 1 AP point of PyTorch fp32
+    base = paths["PyTorch fp32"]["ap50_95"]
+    ok = [p for p in measured if base - p["ap50_95"] <= 1.0]
+    assert data["fastest"] == min(ok, key=lambda p: p["median_ms"])["name"]
+    assert "Fastest within 1 AP50:95" in (tmp_path / "out" / "deploy.md").read_text()

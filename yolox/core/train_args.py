@@ -50,6 +50,13 @@ def make_train_parser() -> argparse.ArgumentParser:
         "--fp16", dest="fp16", default=False, action="store_true", help="mixed precision (CUDA)"
     )
     parser.add_argument(
+        "--precision",
+        choices=["auto", "fp32", "bf16"],
+        default=None,
+        help="CPU precision (default: the exp's precision field): auto = bf16 autocast where "
+        "the CPU has AMX or AVX-512 BF16, else fp32",
+    )
+    parser.add_argument(
         "--cache",
         type=str,
         nargs="?",

@@ -56,6 +56,7 @@ from yolox.utils.errors import UserError
 from yolox.utils.logger import remove_sink, setup_logger
 from yolox.utils.metric import MeterBuffer, format_ap, gpu_mem_usage, mem_usage, occupy_mem
 from yolox.utils.optim import check_param_groups
+from yolox.utils.precision import describe_precision, precision_autocast, resolve_precision
 from yolox.utils.setup_env import get_rng_state, seed_everything, set_rng_state
 
 __all__ = ["FINETUNE_WARN_FRACTION", "Trainer", "make_grad_scaler"]
@@ -98,6 +99,12 @@ class Trainer:
         if fp16 and not self.amp:
             logger.warning("--fp16 ignored: mixed precision is only used on CUDA devices")
         self.scaler = make_grad_scaler(self.device, self.amp)
+        self.precision_asked: str = _arg(args, "precision", exp.precision)
+        self.precision = (
+            "fp16" if self.amp else resolve_precision(self.precision_asked, self.device)
+        )
+        if self.amp and self.precision_asked == "bf16":
+            raise UserError("--fp16 (CUDA AMP) and --precision bf16 exclude each other: pick one")
         self.use_model_ema: bool = bool(exp.ema)
         self.save_history_ckpt: bool = bool(exp.save_history_ckpt)
         self.save_interval = int(_arg(args, "save_interval", 0) or exp.save_interval_iters or 0)
@@ -186,7 +193,7 @@ class Trainer:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
 
-        with torch.autocast(device_type=self.device.type, enabled=self.amp):
+        with self._autocast():
             outputs = self.model(inps, targets)
         loss = outputs["total_loss"]
         self._probe = (inps[:1].clone(), targets[:1].clone())  # for the check before a save
@@ -272,12 +279,19 @@ class Trainer:
         buffers = list(model.buffers())
         saved = [b.clone() for b in buffers]
         try:
-            with torch.no_grad(), torch.autocast(device_type=self.device.type, enabled=self.amp):
+            with torch.no_grad(), self._autocast():
                 outputs = model(*self._probe)
         finally:
             for buffer, value in zip(buffers, saved):
                 buffer.copy_(value)
         return bool(torch.isfinite(outputs["total_loss"]).all())
+
+    def _autocast(self) -> Any:
+        """CUDA AMP (``--fp16``), bf16 autocast (``--precision``) or nothing; weights, optimizer
+        and EMA stay float32 either way (autocast only changes what ops compute in)."""
+        if self.amp:
+            return torch.autocast(device_type=self.device.type, enabled=True)
+        return precision_autocast(self.device, self.precision)
 
     def _last_good_checkpoint(self) -> str:
         last = os.path.join(self.file_name, checkpoint_name("latest"))
@@ -290,6 +304,8 @@ class Trainer:
         logger.info(f"args: {vars(self.args) if hasattr(self.args, '__dict__') else self.args}")
         logger.info(f"exp value:\n{self.exp}")
         logger.info(f"device: {self.device}, processes: {self.world_size}, amp: {self.amp}")
+        if not self.amp:
+            logger.info(describe_precision(self.precision_asked, self.precision, self.device))
         if self.exp.seed is not None:
             seed_everything(int(self.exp.seed) + self.rank)
 
@@ -470,7 +486,8 @@ class Trainer:
         Every rank must take the same checkpoint branches, because saving gathers RNG states.
         """
         model = self.ema_model.ema if self.use_model_ema else unwrap_model(self.model)
-        result = self.exp.eval(model, self.evaluator, self.is_distributed)
+        with precision_autocast(self.device, self.precision):  # eval as the run trains
+            result = self.exp.eval(model, self.evaluator, self.is_distributed)
         ap50_95, ap50, summary = result[0], result[1], (result[2] if len(result) > 2 else "")
         self.model.train()
         decision = None
@@ -529,6 +546,7 @@ class Trainer:
             rng=rng_states,
             model_config=_model_config_dict(self.exp, model),
             inference=InferenceSettings.from_exp(self.exp, self.experiment_name),
+            precision=self.precision,
         ).to_dict()
         # latest last: it is where --resume starts, so a kill before it redoes this epoch and
         # rewrites every file of it; the others never fall behind what latest records

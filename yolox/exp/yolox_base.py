@@ -177,6 +177,9 @@ class Exp(BaseExp):
         self.sync_bn = False  # SyncBatchNorm under DDP on CUDA (same as --sync-bn)
         # None: channels-last on CPU (faster there), off on CUDA; True/False force it
         self.channels_last: Optional[bool] = None
+        # "fp32", "bf16" (autocast) or "auto" (bf16 where the CPU has AMX/AVX-512 BF16, see
+        # yolox/utils/precision.py); fp32 until the paired BCCD study shows bf16 costs no AP
+        self.precision = "fp32"
         self.exp_name = os.path.split(os.path.realpath(__file__))[1].split(".")[0]
 
         # ---------------- testing ---------------- #
@@ -212,6 +215,7 @@ class Exp(BaseExp):
             "ema_decay": number(0.0, 1.0, above=True),
             "save_interval_iters": integer(0),
             "channels_last": optional(one_of(True, False)),
+            "precision": one_of("auto", "fp32", "bf16"),
             "test_conf": probability,
             "nmsthre": probability,
             "val_fraction": number(0.0, 1.0),  # check() also rejects 1.0: nothing left to train

@@ -7,6 +7,7 @@ import os
 import tempfile
 from typing import Any, Callable, List, Optional, Sequence, Tuple
 
+import numpy as np
 from loguru import logger
 
 from yolox.exp import get_exp
@@ -19,6 +20,7 @@ __all__ = [
     "add_int8_args",
     "add_model_args",
     "check_int8_args",
+    "keep_if_it_pays",
     "write_checked_int8",
     "add_runtime_args",
     "build_exp",
@@ -66,6 +68,13 @@ def build_exp(args: argparse.Namespace, opts: Sequence[str] = ()) -> Optional[An
 def add_runtime_args(parser: argparse.ArgumentParser, fuse_help: str = "fuse conv and bn") -> None:
     """How eval and demo run the model: precision, preprocessing, fast path, backend."""
     parser.add_argument("--fp16", action="store_true", help="half precision (CUDA only)")
+    parser.add_argument(
+        "--precision",
+        choices=["auto", "fp32", "bf16"],
+        default="auto",
+        help="CPU precision: bf16 autocast or fp32; auto (default) = bf16 with --fast on CPUs "
+        "with AMX or AVX-512 BF16, else fp32",
+    )
     parser.add_argument("--legacy", action="store_true", help="old normalised-RGB preprocessing")
     parser.add_argument("--fuse", action="store_true", help=fuse_help)
     parser.add_argument(
@@ -171,6 +180,18 @@ def add_int8_args(
     parser.add_argument(
         "--eval-batch-size", type=int, default=8, help="batch size of the AP comparison"
     )
+    parser.add_argument(
+        "--speed-runs",
+        type=int,
+        default=10,
+        help="timed runs of fp32 and int8 side by side (batch of --batch-size, after warm-up)",
+    )
+    parser.add_argument(
+        "--keep-slow-int8",
+        action="store_true",
+        help="write the int8 (or OpenVINO bf16) model even where it is not faster than fp32 "
+        "on this CPU",
+    )
 
 
 def check_int8_args(args: argparse.Namespace) -> None:
@@ -196,6 +217,8 @@ def check_int8_args(args: argparse.Namespace) -> None:
         raise UserError(f"--calib-images must be >= 1, got {args.calib_images}")
     if args.eval_batch_size < 1:
         raise UserError(f"--eval-batch-size must be >= 1, got {args.eval_batch_size}")
+    if args.speed_runs < 1:
+        raise UserError(f"--speed-runs must be >= 1, got {args.speed_runs}")
 
 
 def write_checked_int8(
@@ -205,10 +228,11 @@ def write_checked_int8(
     args: argparse.Namespace,
     quantize: Callable[[List[Any], str], Any],
 ) -> str:
-    """The int8 model beside ``fp32_path`` (``name_int8.ext``), written only when its AP on the
-    exp's validation set is within ``--max-ap-drop`` of fp32's; ``quantize(images, path)`` writes
-    a candidate from the calibration images. Returns the path written."""
-    from .quantize import accept_int8, calibration_images, int8_path_for
+    """The int8 model beside ``fp32_path`` (``name_int8.ext``), written only when it is faster
+    than fp32 on this CPU and its AP on the exp's validation set is within ``--max-ap-drop`` of
+    fp32's (:func:`keep_if_it_pays`); ``quantize(images, path)`` writes a candidate from the
+    calibration images. Returns the path written."""
+    from .quantize import calibration_images, int8_path_for
 
     exp.test_size = test_size
     images = calibration_images(exp, args.calib_images, test_size)
@@ -219,6 +243,50 @@ def write_checked_int8(
     with tempfile.TemporaryDirectory() as tmp:
         candidate = os.path.join(tmp, os.path.basename(target))
         quantize(images, candidate)
-        accept_int8(exp, fp32_path, candidate, target, args.max_ap_drop, args.eval_batch_size)
+        keep_if_it_pays(exp, fp32_path, candidate, target, images, args, "int8")
     print(f"saved {target}")
     return target
+
+
+def keep_if_it_pays(
+    exp: Any,
+    fp32_path: str,
+    candidate: str,
+    target: str,
+    images: Sequence[Any],
+    args: argparse.Namespace,
+    label: str,
+) -> None:
+    """Move ``candidate`` (an int8 or bf16 variant of ``fp32_path``) to ``target`` only where it
+    pays: both are timed side by side on a batch of ``--batch-size`` of ``images`` and printed;
+    a candidate that is not faster on this CPU is refused (:class:`UserError`) unless
+    ``--keep-slow-int8``, which keeps it with a warning; then the AP check of
+    :func:`yolox.inference.quantize.accept_int8` (``--max-ap-drop``)."""
+    from yolox.utils.precision import cpu_description
+
+    from .quantize import accept_int8, compare_speed, int8_capability_note
+
+    size = tuple(int(s) for s in exp.test_size)
+    batch = np.stack([images[i % len(images)] for i in range(args.batch_size)])
+    speed = compare_speed(fp32_path, candidate, batch, runs=args.speed_runs, label=label)
+    print(f"Speed on this CPU at {size[0]}x{size[1]}:")
+    print(speed.table())
+    if not speed.int8_pays:
+        if label == "int8":
+            capability = int8_capability_note()
+        else:
+            described = cpu_description()
+            capability = f"{described['cpu']}: flags {', '.join(described['cpu_flags'])}"
+        note = (
+            f"{label} is not faster than fp32 here ({speed.int8_ms:.1f} vs {speed.fp32_ms:.1f} "
+            f"ms per batch of {speed.batch}) on {capability}"
+        )
+        if not args.keep_slow_int8:
+            raise UserError(
+                f"{note}: {target} not written; ship {fp32_path}, or pass --keep-slow-int8 "
+                "to write it anyway"
+            )
+        logger.warning(f"{note}; writing it anyway (--keep-slow-int8)")
+    accept_int8(
+        exp, fp32_path, candidate, target, args.max_ap_drop, args.eval_batch_size, label=label
+    )

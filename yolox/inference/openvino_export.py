@@ -29,7 +29,7 @@ from .export import export_metadata, export_onnx, output_path
 from .quantize import HEAD_OUTPUT_PATTERNS, ValidationScorer
 from .runtimes import CompiledOpenVino, read_openvino_metadata
 
-__all__ = ["export_openvino", "quantize_openvino", "save_openvino"]
+__all__ = ["export_openvino", "mark_bf16", "quantize_openvino", "save_openvino"]
 
 PathLike = Union[str, os.PathLike]
 
@@ -156,3 +156,10 @@ def quantize_openvino(
         )
     quantized.set_rt_info('"int8"', ["yolox", "precision"])
     return quantized
+
+
+def mark_bf16(ov_model: Any) -> Any:
+    """``ov_model`` with ``yolox.inference_precision = "bf16"`` in its metadata: the runtimes
+    then compile it with OpenVINO's bf16 inference precision hint (the weights stay float32)."""
+    ov_model.set_rt_info('"bf16"', ["yolox", "inference_precision"])
+    return ov_model

@@ -21,6 +21,7 @@ from yolox.utils.boxes import letterbox_ratio, postprocess
 from yolox.utils.detections import Detections, detections_from_postprocess
 from yolox.utils.device import select_device
 from yolox.utils.model_utils import fuse_model
+from yolox.utils.precision import describe_precision, inference_precision, precision_autocast
 
 from .fast import optimize_for_inference
 from .loading import class_names_for, load_model
@@ -57,6 +58,8 @@ class Predictor:
     ``clip_boxes`` clips boxes to the image (the evaluators do not clip).
     ``fast`` applies :func:`yolox.inference.fast.optimize_for_inference` (conv+BN fusion, SPPF
     pooling, channels-last; implies ``fuse``); ``compile`` adds ``torch.compile`` (slow first call).
+    ``precision`` (``auto``/``fp32``/``bf16``): bf16 autocast on CPU; ``auto`` uses it on the fast
+    path of CPUs with AMX or AVX-512 BF16 (:func:`yolox.utils.precision.inference_precision`).
     """
 
     def __init__(
@@ -74,6 +77,7 @@ class Predictor:
         clip_boxes: bool = True,
         fast: bool = False,
         compile: bool = False,
+        precision: str = "auto",
     ) -> None:
         self.device = select_device(device)
         self.model = model.eval().to(self.device)
@@ -87,6 +91,8 @@ class Predictor:
             logger.warning("fp16 ignored: half precision is only used on CUDA")
         if self.fp16:
             self.model.half()
+        self.precision = inference_precision(precision, self.device, fast or compile, self.fp16)
+        logger.info(describe_precision(precision, self.precision, self.device))
         self.num_classes = int(model.head.num_classes)
         self.class_names = (
             tuple(class_names)
@@ -171,7 +177,8 @@ class Predictor:
     @torch.inference_mode()
     def forward(self, batch: torch.Tensor) -> torch.Tensor:
         """Decoded outputs [B, N, 5 + C] (float32) for a preprocessed batch."""
-        return self.model(batch).float()
+        with precision_autocast(self.device, self.precision):
+            return self.model(batch).float()
 
     def predict(self, image: ImageLike) -> Detections:
         """Detections for one BGR image (array or file path), boxes in its original pixels."""

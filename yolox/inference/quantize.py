@@ -23,13 +23,18 @@ from loguru import logger
 
 from yolox.utils.atomic_files import atomic_output, publish_files
 from yolox.utils.errors import UserError
+from yolox.utils.precision import cpu_flags, cpu_model_name
 
 from .export import set_onnx_metadata
 from .onnx_predictor import ExportedModel
 from .predictor import letterbox
 
 __all__ = [
+    "AP_FLOOR",
     "HEAD_OUTPUT_PATTERNS",
+    "SpeedComparison",
+    "compare_speed",
+    "int8_capability_note",
     "ApComparison",
     "accept_int8",
     "calibration_images",
@@ -85,15 +90,27 @@ def calibration_images(exp: Any, count: int, test_size: Sequence[int]) -> List[n
 #: CPU flags that matter for int8 kernels (int8 dot products: VNNI, AMX)
 INT8_CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
 
+#: AP50:95 points below which the fp32 model detects too little for an AP drop to mean
+#: anything (an untrained or barely trained model): the AP check then says it cannot judge
+AP_FLOOR = 5.0
+
 
 def cpu_int8_flags(cpuinfo: PathLike = "/proc/cpuinfo") -> Tuple[str, ...]:
     """Which of :data:`INT8_CPU_FLAGS` this CPU has (empty where /proc/cpuinfo is absent)."""
-    try:
-        with open(cpuinfo) as f:
-            flags = next((line for line in f if line.startswith("flags")), "").split()
-    except OSError:
-        return ()
+    flags = set(cpu_flags(cpuinfo))
     return tuple(flag for flag in INT8_CPU_FLAGS if flag in flags)
+
+
+def int8_capability_note(flags: Optional[Sequence[str]] = None) -> str:
+    """What this CPU offers int8 kernels, in words (for the speed warning)."""
+    flags = cpu_int8_flags() if flags is None else tuple(flags)
+    if "amx_int8" in flags:
+        kind = "AMX int8 tiles"
+    elif has_int8_dot_product(flags):
+        kind = "VNNI int8 dot products, no AMX"
+    else:
+        kind = "no int8 dot-product instructions (no VNNI, no AMX)"
+    return f"{cpu_model_name()}: {kind}; flags {', '.join(flags) or 'none found'}"
 
 
 def has_int8_dot_product(flags: Sequence[str]) -> bool:
@@ -193,6 +210,7 @@ class ApComparison:
 
     fp32: tuple
     int8: tuple
+    label: str = "int8"  # what the candidate is ("int8", "bf16")
 
     @property
     def drop(self) -> float:
@@ -205,20 +223,80 @@ class ApComparison:
                 "| model | AP50:95 (%) | AP50 (%) |",
                 "|---|---:|---:|",
                 f"| fp32 | {self.fp32[0]:.2f} | {self.fp32[1]:.2f} |",
-                f"| int8 | {self.int8[0]:.2f} | {self.int8[1]:.2f} |",
+                f"| {self.label} | {self.int8[0]:.2f} | {self.int8[1]:.2f} |",
                 f"| drop | {self.drop:.2f} | {self.fp32[1] - self.int8[1]:.2f} |",
             ]
         )
 
 
 def compare_ap(
-    exp: Any, fp32_path: PathLike, int8_path: PathLike, batch_size: int = 8
+    exp: Any, fp32_path: PathLike, int8_path: PathLike, batch_size: int = 8, label: str = "int8"
 ) -> ApComparison:
     """Score both exported models on the exp's validation set (loaded once)."""
     evaluator = exp.get_evaluator(batch_size, False)
     return ApComparison(
         fp32=score_exported(exp, fp32_path, evaluator=evaluator),
         int8=score_exported(exp, int8_path, evaluator=evaluator),
+        label=label,
+    )
+
+
+@dataclass
+class SpeedComparison:
+    """Median milliseconds per batch of the fp32 and the int8 model, timed side by side."""
+
+    fp32_ms: float
+    int8_ms: float
+    batch: int
+    runs: int
+    label: str = "int8"
+
+    @property
+    def int8_pays(self) -> bool:
+        return self.int8_ms < self.fp32_ms
+
+    def table(self) -> str:
+        ratio = self.int8_ms / self.fp32_ms
+        return "\n".join(
+            [
+                f"| model | median ms per batch of {self.batch} ({self.runs} runs) | vs fp32 |",
+                "|---|---:|---:|",
+                f"| fp32 | {self.fp32_ms:.1f} | 1.00 |",
+                f"| {self.label} | {self.int8_ms:.1f} | {ratio:.2f} |",
+            ]
+        )
+
+
+def compare_speed(
+    fp32_path: PathLike,
+    int8_path: PathLike,
+    batch: np.ndarray,
+    runs: int = 10,
+    warmup: int = 3,
+    threads: Optional[int] = None,
+    label: str = "int8",
+) -> SpeedComparison:
+    """Time both exported models on the same ``batch`` (float32 NCHW), interleaved run by run
+    after ``warmup`` runs each (:func:`yolox.utils.timing.interleaved_latency`); medians."""
+    import torch
+
+    from yolox.utils.timing import interleaved_latency
+
+    from .runtimes import open_runtime
+
+    feed = np.ascontiguousarray(batch, dtype=np.float32)
+    models = {
+        "fp32": open_runtime(fp32_path, threads=threads),
+        "int8": open_runtime(int8_path, threads=threads),
+    }
+    runners = {name: (lambda m=model: m.run(feed)) for name, model in models.items()}
+    stats = interleaved_latency(runners, torch.device("cpu"), runs=runs, warmup=warmup)
+    return SpeedComparison(
+        fp32_ms=stats["fp32"]["median_ms"],
+        int8_ms=stats["int8"]["median_ms"],
+        batch=int(feed.shape[0]),
+        runs=runs,
+        label=label,
     )
 
 
@@ -242,25 +320,37 @@ def accept_int8(
     target: PathLike,
     max_ap_drop: float,
     batch_size: int = 8,
+    label: str = "int8",
 ) -> ApComparison:
     """Score ``candidate`` (int8) against ``fp32_path`` on the exp's validation set, print the
     two APs side by side and move the candidate to ``target``; when int8 loses more than
     ``max_ap_drop`` AP50:95 points, raise :class:`UserError` instead and write nothing."""
-    comparison = compare_ap(exp, fp32_path, candidate, batch_size)
+    comparison = compare_ap(exp, fp32_path, candidate, batch_size, label)
     size = tuple(exp.test_size)
     print(f"AP on the validation set of {exp.exp_name} at {size[0]}x{size[1]}:")
     print(comparison.table())
+    if comparison.fp32[0] < AP_FLOOR:
+        print(
+            f"the AP check cannot judge this model: its fp32 AP50:95 is {comparison.fp32[0]:.2f}, "
+            f"below the floor of {AP_FLOOR:g} points where an AP drop means something; "
+            "check int8 on a trained model"
+        )
     if comparison.drop > max_ap_drop:
         stale = (
             f" (the {os.fspath(target)} already there is from an earlier export)"
             if os.path.exists(target)
             else ""
         )
+        advice = (
+            "try --keep-head-fp32, more --calib-images, --accuracy-control (OpenVINO), or a "
+            "larger --max-ap-drop"
+            if label == "int8"
+            else "ship the fp32 model, or allow a larger --max-ap-drop"
+        )
         raise UserError(
-            f"int8 loses {comparison.drop:.2f} AP50:95 points (fp32 {comparison.fp32[0]:.2f}, "
-            f"int8 {comparison.int8[0]:.2f}), more than --max-ap-drop {max_ap_drop}: "
-            f"{os.fspath(target)} not written{stale}; try --keep-head-fp32, more "
-            "--calib-images, --accuracy-control (OpenVINO), or a larger --max-ap-drop"
+            f"{label} loses {comparison.drop:.2f} AP50:95 points (fp32 {comparison.fp32[0]:.2f}, "
+            f"{label} {comparison.int8[0]:.2f}), more than --max-ap-drop {max_ap_drop}: "
+            f"{os.fspath(target)} not written{stale}; {advice}"
         )
     publish_files(model_files(candidate), model_files(target))  # a kill keeps the old pair
     return comparison

@@ -36,6 +36,9 @@ BACKENDS = {"onnxruntime": ".onnx", "openvino": ".xml"}
 
 PathLike = Union[str, os.PathLike]
 
+#: OpenVINO's inference precision hint for each precision name of the project
+OPENVINO_HINTS = {"fp32": "f32", "bf16": "bf16"}
+
 
 class Runtime(Protocol):
     """What the predictor needs of a runtime."""
@@ -131,6 +134,8 @@ class OpenVinoRuntime:
 
     The inference precision hint is pinned to f32: on CPUs with bf16 units OpenVINO would
     otherwise run an fp32 IR in bf16, and results would silently differ from the export.
+    bf16 runs only when asked: ``precision="bf16"``, or an IR that ``tools/export_openvino.py
+    --bf16`` wrote after checking its AP and speed (metadata ``yolox.inference_precision``).
     A dynamic IR is compiled once per input shape met (static shapes run faster on the CPU
     plugin than the dynamic-shape path); the last few compiled shapes are kept.
     """
@@ -139,7 +144,13 @@ class OpenVinoRuntime:
     #: compiled input shapes kept (evaluation meets two: the batch size and the last batch)
     MAX_COMPILED_SHAPES = 4
 
-    def __init__(self, path: PathLike, device: str = "CPU", threads: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        path: PathLike,
+        device: str = "CPU",
+        threads: Optional[int] = None,
+        precision: Optional[str] = None,
+    ) -> None:
         import openvino as ov
 
         self.core = ov.Core()
@@ -150,8 +161,13 @@ class OpenVinoRuntime:
             raise _unreadable(path, "OpenVINO IR (.xml + .bin)", exc) from None
         self.metadata = read_openvino_metadata(self.model)
         self.device = device
+        self.precision = precision or self.metadata.get("inference_precision") or "fp32"
+        if self.precision not in OPENVINO_HINTS:
+            raise ValueError(
+                f"precision must be one of {sorted(OPENVINO_HINTS)}, got {precision!r}"
+            )
         self.config: Dict[str, Any] = {
-            "INFERENCE_PRECISION_HINT": "f32",
+            "INFERENCE_PRECISION_HINT": OPENVINO_HINTS[self.precision],
             "PERFORMANCE_HINT": "LATENCY",
         }
         if threads:

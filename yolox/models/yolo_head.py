@@ -113,6 +113,10 @@ class YOLOXHead(nn.Module):
         imgs: Optional[torch.Tensor] = None,
     ):
         levels = self._level_outputs(xin)
+        if levels and levels[0][0].dtype == torch.bfloat16:
+            # bf16 autocast (CPU): box decoding, SimOTA and the losses run in float32; bf16's
+            # 8-bit mantissa would round pixel coordinates near 640 to steps of 4
+            levels = [tuple(t.float() for t in level) for level in levels]
         if self.training:
             if labels is None:
                 raise ValueError("YOLOXHead in training mode needs labels [B, max_labels, 5]")

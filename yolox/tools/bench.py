@@ -2,6 +2,13 @@
 
     python tools/bench.py                                   # nano, tiny, s x every attention type
     python tools/bench.py -m yolox-s -a cam se --positions dark3 dark4 dark5 --runs 50
+    python tools/bench.py --deploy -f exps/ablation/bccd_nano.py -c best_ckpt.pth --threads 2
+
+``--deploy`` answers "what should I ship on this machine?" for one checkpoint instead: every
+CPU path (PyTorch fp32/bf16, fast path fp32/bf16, ONNX Runtime fp32/int8, OpenVINO
+fp32/bf16/int8, where installed) measured for AP on the exp's validation set and batch-1
+latency, one table with the CPU's capability flags, and the fastest path within
+``--max-ap-drop`` AP50:95 points of PyTorch fp32 (:mod:`yolox.inference.deploy`).
 
 Writes a markdown table and a JSON file (``--output-dir``, default ``benchmarks/results``).
 Latency is the median of ``--runs`` batch-1 forwards after warm-up, with all variants of one
@@ -30,6 +37,7 @@ from yolox.models import available_attention
 from yolox.utils.device import select_device
 from yolox.utils.errors import UserError, run_command
 from yolox.utils.model_utils import fuse_model, profile_model
+from yolox.utils.precision import cpu_description, precision_autocast, resolve_precision
 from yolox.utils.timing import latency_against_baseline
 
 DEFAULT_MODELS = ("yolox-nano", "yolox-tiny", "yolox-s")
@@ -74,7 +82,27 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--output-dir", default="benchmarks/results", help="where the .md and .json go"
     )
-    parser.add_argument("--tag", default="attention_cost", help="output file stem")
+    parser.add_argument(
+        "--tag", default=None, help="output file stem (default attention_cost, or deploy)"
+    )
+    parser.add_argument(
+        "--precision",
+        choices=["auto", "fp32", "bf16"],
+        default="fp32",
+        help="attention-cost timing in fp32 (default) or bf16 autocast (auto: bf16 where the "
+        "CPU has AMX or AVX-512 BF16)",
+    )
+    deploy = parser.add_argument_group("--deploy: every CPU deployment path of one checkpoint")
+    deploy.add_argument("--deploy", action="store_true", help="measure every deployment path")
+    deploy.add_argument("-f", "--exp_file", default=None, help="the checkpoint's experiment")
+    deploy.add_argument("-c", "--ckpt", default=None, help="checkpoint to deploy")
+    deploy.add_argument(
+        "--max-ap-drop", type=float, default=1.0, help="AP50:95 budget against PyTorch fp32"
+    )
+    deploy.add_argument(
+        "--calib-images", type=int, default=100, help="training images for int8 calibration"
+    )
+    deploy.add_argument("--keep-head-fp32", action="store_true", help="int8: head convs in fp32")
     return parser
 
 
@@ -104,8 +132,8 @@ def bench_model(model_name: str, kinds: Sequence[str], args, device: torch.devic
                 fuse_model(model)
             x = torch.rand(1, 3, *size, device=device) * 255
 
-            def run(m=model, inp=x):
-                with torch.inference_mode():
+            def run(m=model, inp=x, precision=args.resolved_precision):
+                with torch.inference_mode(), precision_autocast(device, precision):
                     return m(inp)
 
             runners[kind] = run
@@ -173,7 +201,56 @@ def _timing_settings(threads: Optional[int]) -> Iterator[bool]:
         torch.set_num_threads(threads_before)
 
 
+def run_deploy(args: argparse.Namespace, argv: Optional[Sequence[str]]) -> int:
+    """``--deploy``: measure, print the table and the verdict, write .md and .json."""
+    from tqdm import tqdm
+
+    from yolox.inference.deploy import measure_deploy_paths
+    from yolox.inference.loading import load_model
+
+    if not args.exp_file or not args.ckpt:
+        raise UserError("--deploy needs the checkpoint (-c) and its experiment (-f)")
+    if args.calib_images < 1:
+        raise UserError(f"--calib-images must be >= 1, got {args.calib_images}")
+    exp = get_exp(args.exp_file)
+    if args.tsize:
+        exp.test_size = (args.tsize, args.tsize)
+    loaded = load_model(args.ckpt, exp=exp, device="cpu")
+    with tqdm(total=12, desc="deploy", unit="step") as bar:
+
+        def progress(step: str) -> None:
+            bar.set_postfix_str(step)
+            bar.update(1)
+
+        report = measure_deploy_paths(
+            exp,
+            loaded,
+            calib_images=args.calib_images,
+            runs=args.runs,
+            warmup=args.warmup,
+            threads=args.threads,
+            max_ap_drop=args.max_ap_drop,
+            keep_head_fp32=args.keep_head_fp32,
+            progress=progress,
+        )
+    command = "python tools/bench.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    table = report.table()
+    print(table)
+    out_dir = Path(args.output_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    tag = args.tag or "deploy"
+    meta = {"command": command, "torch": torch.__version__, "platform": platform.platform()}
+    (out_dir / f"{tag}.json").write_text(json.dumps({"meta": meta, **report.to_dict()}, indent=2))
+    (out_dir / f"{tag}.md").write_text(
+        f"Command: `{command}`  \ntorch {torch.__version__}\n\n{table}\n"
+    )
+    print(f"wrote {out_dir / (tag + '.md')} and .json")
+    return 0
+
+
 def run(args: argparse.Namespace, argv: Optional[Sequence[str]]) -> int:
+    if args.deploy:
+        return run_deploy(args, argv)
     kinds = (
         available_attention()
         if args.attention == ["all"]
@@ -183,6 +260,7 @@ def run(args: argparse.Namespace, argv: Optional[Sequence[str]]) -> int:
     if unknown:
         raise UserError(f"unknown attention type(s) {unknown}; choose from {available_attention()}")
     device = select_device(args.device)
+    args.resolved_precision = resolve_precision(args.precision, device)
     rows: List[Dict] = []
     with _timing_settings(args.threads) as flushed:
         threads_used = torch.get_num_threads()
@@ -192,6 +270,7 @@ def run(args: argparse.Namespace, argv: Optional[Sequence[str]]) -> int:
     print(table)
     out_dir = Path(args.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    args.tag = args.tag or "attention_cost"
     meta = {
         "command": "python tools/bench.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "device": str(device),
@@ -201,11 +280,15 @@ def run(args: argparse.Namespace, argv: Optional[Sequence[str]]) -> int:
         "fused": not args.no_fuse,
         "fast": args.fast,
         "flush_denormal": flushed,
+        "precision": args.resolved_precision,
+        **cpu_description(),
     }
     (out_dir / f"{args.tag}.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
     (out_dir / f"{args.tag}.md").write_text(
         f"Command: `{meta['command']}`  \nDevice: {meta['device']}, torch {meta['torch']}, "
-        f"{meta['threads']} threads, fused={meta['fused']}, fast={meta['fast']}\n\n{table}\n"
+        f"{meta['threads']} threads, fused={meta['fused']}, fast={meta['fast']}, "
+        f"precision={meta['precision']}  \nCPU: {meta['cpu']} (flags: "
+        f"{', '.join(meta['cpu_flags'])})\n\n{table}\n"
     )
     print(f"wrote {out_dir / (args.tag + '.md')} and .json")
     return 0

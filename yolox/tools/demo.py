@@ -111,6 +111,7 @@ def build_predictor(args: argparse.Namespace, exp: Optional[Any]):
         legacy=args.legacy,
         fast=args.fast,
         compile=args.compile,
+        precision=args.precision,
     )
 
 

@@ -55,6 +55,7 @@ from yolox.utils.device import select_device
 from yolox.utils.errors import UserError, run_command, run_worker
 from yolox.utils.metric import format_ap
 from yolox.utils.model_utils import fuse_model, get_model_info
+from yolox.utils.precision import describe_precision, inference_precision, precision_autocast
 from yolox.utils.values import arg_type, integer
 
 
@@ -264,6 +265,11 @@ def evaluate(exp: Any, args: argparse.Namespace, num_processes: int) -> dict:
     half = args.fp16 and device.type == "cuda"
     if args.fp16 and not half:
         logger.warning("--fp16 ignored: half precision is only used on CUDA")
+    precision = "fp32"
+    if args.backend == "torch":
+        precision = inference_precision(args.precision, device, args.fast, half)
+        if get_rank() == 0:
+            logger.info(describe_precision(args.precision, precision, device))
 
     evaluator = exp.get_evaluator(
         args.batch_size, is_distributed, testdev=args.test, legacy=args.legacy
@@ -271,20 +277,22 @@ def evaluate(exp: Any, args: argparse.Namespace, num_processes: int) -> dict:
     if args.speed:
         from yolox.evaluators import run_inference
 
-        _, timing = run_inference(
-            model,
-            evaluator.dataloader,
-            exp.num_classes,
-            exp.test_conf,
-            exp.nmsthre,
-            exp.test_size,
-            half=half,
-            desc="speed",
-        )
+        with precision_autocast(device, precision):
+            _, timing = run_inference(
+                model,
+                evaluator.dataloader,
+                exp.num_classes,
+                exp.test_conf,
+                exp.nmsthre,
+                exp.test_size,
+                half=half,
+                desc="speed",
+            )
         summary = timing.summary()
         logger.info("\n" + summary)
         return {"speed": summary}
-    ap50_95, ap50, summary = exp.eval(model, evaluator, is_distributed, half=half)
+    with precision_autocast(device, precision):
+        ap50_95, ap50, summary = exp.eval(model, evaluator, is_distributed, half=half)
     if get_rank() == 0:
         logger.info("\n" + summary)
         logger.info(format_ap(ap50_95, ap50))

@@ -19,6 +19,13 @@ command exits with status 2. ``--accuracy-control`` runs NNCF's accuracy-aware q
 instead: it validates the int8 model and returns the operations that cost most AP to float32
 until the drop is within ``--max-ap-drop`` (slower; the AP check still runs after it).
 ``--keep-head-fp32`` keeps the head's final prediction convs in float32 from the start.
+int8 is kept only where it is faster than the fp32 IR on this CPU (both are timed side by side
+and printed; ``--keep-slow-int8`` keeps it anyway, with a warning).
+
+``--bf16`` also writes ``<name>_bf16.xml``: the same float32 weights, marked so that the
+runtimes compile it with OpenVINO's bf16 inference precision hint (native on CPUs with AMX or
+AVX-512 BF16). It goes through the same checks: timed against the fp32 IR, and AP on the
+validation set within ``--max-ap-drop``.
 Needs ``pip install -e ".[deploy]"`` (openvino, nncf). ``tools/export_onnx.py --int8`` is the
 ONNX Runtime counterpart.
 """
@@ -26,6 +33,8 @@ ONNX Runtime counterpart.
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
 from typing import Optional, Sequence
 
 from loguru import logger
@@ -34,6 +43,7 @@ from yolox.inference.cli import (
     add_export_args,
     add_int8_args,
     check_int8_args,
+    keep_if_it_pays,
     load_for_export,
     write_checked_int8,
 )
@@ -53,7 +63,28 @@ def make_parser() -> argparse.ArgumentParser:
         "--static", action="store_true", help="fix batch and size at export time (default dynamic)"
     )
     add_int8_args(parser, "NNCF post-training quantization", accuracy_control=True)
+    parser.add_argument(
+        "--bf16",
+        action="store_true",
+        help="also write <name>_bf16.xml (bf16 inference precision hint), checked on speed and AP",
+    )
     return parser
+
+
+def _write_bf16(exp, args: argparse.Namespace, tsize, ov_model) -> str:
+    """``<name>_bf16.xml`` beside the fp32 IR, kept only where it pays (speed and AP)."""
+    from yolox.inference.openvino_export import mark_bf16, save_openvino
+    from yolox.inference.quantize import calibration_images
+
+    target = args.output_name[: -len(".xml")] + "_bf16.xml"
+    exp.test_size = tsize
+    images = calibration_images(exp, args.batch_size, tsize)  # the timing batch
+    with tempfile.TemporaryDirectory() as tmp:
+        candidate = os.path.join(tmp, os.path.basename(target))
+        save_openvino(mark_bf16(ov_model.clone()), candidate)
+        keep_if_it_pays(exp, args.output_name, candidate, target, images, args, "bf16")
+    print(f"saved {target}")
+    return target
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -69,6 +100,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         if not args.output_name.endswith(".xml"):
             raise UserError(f"--output-name must end in .xml, got {args.output_name}")
         check_int8_args(args)
+        if args.bf16 and args.exp_file is None and args.name is None:
+            raise UserError(
+                "--bf16 needs the experiment (-f or -n): it checks the AP on its validation set"
+            )
         exp, loaded, tsize = load_for_export(args)
         ov_model = export_openvino(
             loaded.model,
@@ -81,6 +116,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         )
         print(f"saved {args.output_name}")
         if not args.int8:
+            if args.bf16:
+                _write_bf16(exp, args, tsize, ov_model)
             return 0
 
         def quantize(images: list, candidate: str) -> None:
@@ -103,6 +140,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             save_openvino(quantized, candidate)
 
         write_checked_int8(exp, args.output_name, tsize, args, quantize)
+        if args.bf16:
+            _write_bf16(exp, args, tsize, ov_model)
         return 0
 
     return run_command("export_openvino", body)

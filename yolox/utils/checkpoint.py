@@ -405,6 +405,7 @@ class TrainingCheckpoint:
     rng: Optional[List[Any]] = None
     model_config: Optional[Dict[str, Any]] = None
     inference: InferenceSettings = field(default_factory=InferenceSettings)
+    precision: Optional[str] = None  # what the run computed in: "fp32", "bf16" or "fp16" (AMP)
 
     def to_dict(self) -> Dict[str, Any]:
         state = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -450,6 +451,7 @@ class TrainingCheckpoint:
             rng=state.get("rng"),
             model_config=state.get("model_config"),
             inference=InferenceSettings.from_checkpoint(state),
+            precision=state.get("precision"),
         )
 
     @property
