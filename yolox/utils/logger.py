@@ -103,7 +103,17 @@ def console_logging(rank: Optional[int] = None, level: str = "INFO") -> Iterator
         _console_sinks.pop()
         remove_sink(handler)
         if removed_default:
-            _library_default_sink[0] = logger.add(sys.stderr)
+            _library_default_sink[0] = logger.add(_process_stderr)
+
+
+def _process_stderr(message: str) -> None:
+    """Write to the process's own stderr, like loguru's default sink.
+
+    The put-back default sink must not keep the stream that was ``sys.stderr`` while the
+    command ran (a test's capture, a caller's redirect): that stream is closed later, and every
+    following log line would become a loguru 'Logging error'.
+    """
+    (sys.__stderr__ or sys.stderr).write(message)
 
 
 def get_caller_name(depth: int = 0) -> str:
