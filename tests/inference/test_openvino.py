@@ -87,9 +87,15 @@ def test_predictor_batch_matches_pytorch_predictor(tmp_path):
     reference = Predictor(model, CLASS_NAMES, device="cpu", **kwargs).predict_batch(images)
     assert sum(len(d) for d in reference) > 0
     for got, want in zip(exported, reference):
-        np.testing.assert_allclose(got.boxes, want.boxes, atol=1e-2)
-        np.testing.assert_allclose(got.scores, want.scores, atol=1e-4)
-        np.testing.assert_array_equal(got.class_ids, want.class_ids)
+        assert len(got) == len(want)
+        # the same detections one to one; rows of (nearly) tied scores may come in either order
+        same_class = got.class_ids[:, None] == want.class_ids[None, :]
+        score_gap = np.abs(got.scores[:, None] - want.scores[None, :])
+        box_gap = np.abs(got.boxes[:, None, :] - want.boxes[None, :, :]).max(-1)
+        twins = same_class & (score_gap <= 1e-4) & (box_gap <= 1e-2)
+        first_twin = twins.argmax(1)
+        assert twins.any(1).all(), np.flatnonzero(~twins.any(1))
+        assert len(set(first_twin.tolist())) == len(want)
 
 
 # ---------------------------------------------------------------- int8, per attention type
