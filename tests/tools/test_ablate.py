@@ -160,7 +160,24 @@ def test_changed_settings_are_refused(study, capsys):
     argv = _argv(exp_file, out, ["none", "se"], [0, 1], "--report-only", "--no-latency")
     argv[argv.index("-b") + 1] = "4"
     assert ablate.main(argv) == 2
-    assert "other settings" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "other settings" in err and "batch_size: 8 there, 4 now" in err
+
+
+def test_study_prints_progress_and_keeps_no_history_checkpoints(study):
+    """Run i of N with an ETA between runs; no epoch_<n> checkpoints; the evaluations kept."""
+    _, out = study
+    log = (out / "ablate_log.txt").read_text()
+    assert "run 1 of 4 (none_seed0), ETA after this run (4 to train)" in log
+    for i, name in enumerate(["se_seed0", "none_seed1", "se_seed1"], start=2):
+        assert f"run {i} of 4 ({name}), ETA " in log and f"({5 - i} to train)" in log
+    assert not list(out.glob("runs/*/epoch_*_ckpt.pth"))
+    result = _result(out, "se_seed0")
+    # eval_interval 1 and the last 3 epochs evaluated: both epochs of the 2-epoch runs
+    assert [e["epoch"] for e in result["eval_history"]] == [1, 2]
+    assert result["eval_history"][-1]["ap50_95"] == pytest.approx(
+        result["last_eval_ap50_95_during_training"]
+    )
 
 
 def test_interrupted_study_resumes(study, tmp_path, monkeypatch):
