@@ -112,3 +112,31 @@ def test_metric_is_the_mean_of_the_last_k_evaluations_and_the_final_ap_is_kept()
     )
     assert rows["cam"]["ap50_95_mean"] == pytest.approx(25.0)  # the final model's, unchanged
     assert rows["cam"]["d_ap50_95_mean"] == pytest.approx(100 * (0.06 - 0.05) / 2)
+
+
+def test_a_committed_study_is_re_reported_from_its_stored_results(tmp_path):
+    """No exp run, no checkpoint: the stored result.json files give the new table."""
+    import json
+    import shutil
+    from pathlib import Path
+
+    from yolox.ablation.retabulate import retabulate, stored_results
+
+    source = Path(__file__).resolve().parents[2] / "benchmarks" / "ablation_bccd_finetune"
+    study = tmp_path / "study"
+    shutil.copytree(source, study)
+    retabulate(study, AnalysisSettings())
+    table = json.loads((study / "ablation.json").read_text())
+    rows = {r["variant"]: r for r in table["rows"]}
+    results = stored_results(study)
+    by = {(r["variant"], r["seed"]): r for r in results}
+    diffs = [100 * (by[("cam-id", s)]["ap50_95"] - by[("none", s)]["ap50_95"]) for s in range(3)]
+    cam = rows["cam-id"]
+    assert cam["d_metric_std"] == pytest.approx(statistics.stdev(diffs))
+    assert cam["d_metric_mde"] == pytest.approx(minimum_detectable_effect(cam["d_metric_std"], 3))
+    assert table["meta"]["learning_check"]["informative"]
+    markdown = (study / "ablation.md").read_text()
+    assert (
+        "no significant difference" not in markdown
+        and f"MDE = {cam['d_metric_mde']:.2f}" in markdown
+    )

@@ -164,6 +164,33 @@ def test_changed_settings_are_refused(study, capsys):
     assert "other settings" in err and "batch_size: 8 there, 4 now" in err
 
 
+def test_a_study_whose_baseline_learned_nothing_prints_no_verdict(study):
+    """Two epochs on 16 generated images: the baseline sits at chance, so no verdict."""
+    _, out = study
+    assert all(_result(out, f"none_seed{s}")["ap50_95"] < 0.01 for s in (0, 1))
+    table = json.loads((out / "ablation.json").read_text())
+    assert not table["meta"]["learning_check"]["informative"]
+    assert [r["verdict"] for r in table["rows"]] == ["baseline", "-"]
+    markdown = (out / "ablation.md").read_text()
+    assert "Study uninformative: no verdict" in markdown and "max_epoch = 2" in markdown
+    se_line = next(line for line in markdown.splitlines() if line.startswith("| `se`"))
+    assert not any(w in se_line for w in ("better", "worse", "equivalent", "inconclusive"))
+
+
+def test_study_defaults_yield_to_overrides(tmp_path):
+    from yolox.ablation.plan import RunKey
+    from yolox.ablation.runner import StudyConfig, build_exp
+
+    exp_file = _write_exp(tmp_path / "exp")
+    variants = parse_variants(["none"])
+    config = StudyConfig(exp_file, variants, [0], str(tmp_path / "out"), last_k=4)
+    exp = build_exp(config, RunKey(variants[0], 0))
+    assert exp.save_history_ckpt is False and exp.eval_last_epochs == 4
+    config.opts = ["save_history_ckpt", "True", "eval_last_epochs", "1"]
+    exp = build_exp(config, RunKey(variants[0], 0))
+    assert exp.save_history_ckpt is True and exp.eval_last_epochs == 1
+
+
 def test_study_prints_progress_and_keeps_no_history_checkpoints(study):
     """Run i of N with an ETA between runs; no epoch_<n> checkpoints; the evaluations kept."""
     _, out = study
