@@ -384,3 +384,15 @@ def test_labels_of_nearby_points_alternate_above_and_below():
     offsets = {name: offset for name, _, _, offset in _label_offsets(points, 1.3, 1.0)}
     assert offsets["eca"] != offsets["se"]  # nearly on top of each other
     assert offsets["none"] == offsets["cam"] == (6, 6)  # alone: the usual place
+
+
+@pytest.mark.parametrize(
+    "flag, value, message",
+    [("--last-k", "0", "--last-k must be at least 1"), ("--margin", "-1", "must be positive")],
+)
+def test_bad_analysis_settings_are_user_errors(tmp_path, capsys, flag, value, message):
+    exp_file = _write_exp(tmp_path / "exp")
+    argv = _argv(exp_file, tmp_path / "out", ["none", "se"], [0], flag, value)
+    assert ablate.main(argv) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out" / "runs").exists()
