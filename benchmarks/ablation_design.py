@@ -98,7 +98,7 @@ def design_row(folder: str, dataset: str, design: str, base_folder: Optional[str
 
 
 def crn_rows() -> List[Dict[str, Any]]:
-    """Paired spread of the reduced BCCD study before/after common random numbers."""
+    """Per-seed paired differences of the CRN study's arms (and their spread where >= 2 seeds)."""
     rows = []
     for arm in ("before", "after"):
         folder = HERE / "ablation_bccd_crn" / arm
@@ -110,8 +110,8 @@ def crn_rows() -> List[Dict[str, Any]]:
             {
                 "arm": arm,
                 "runs": len(results),
-                "per_variant_sd": {v: statistics.stdev(d) for v, d in diffs.items() if len(d) > 1},
-                "per_variant_mean": {v: statistics.fmean(d) for v, d in diffs.items()},
+                "seeds": sorted({int(r["seed"]) for r in results if r["variant"] != "none"}),
+                "per_seed_diffs": diffs,
                 "pooled_paired_sd": pooled_sd(diffs),
                 "baseline_final_ap": [final_ap(r) for r in results if r["variant"] == "none"],
             }
@@ -120,31 +120,44 @@ def crn_rows() -> List[Dict[str, Any]]:
 
 
 def last_k_rows(max_k: int = 5) -> List[Dict[str, Any]]:
-    """Pooled paired spread of the last-k metric, k = 1..max_k, on runs with eval histories."""
+    """The study metric for k = 1..max_k on the runs that evaluated their last epochs.
+
+    Per run: the metric, and how far single evaluations of the last epochs scatter around it
+    (sample std of the last ``max_k`` evaluations: the noise one final evaluation carries);
+    per pair: the paired difference, and its spread where there are two or more seeds.
+    """
     folder = HERE / "ablation_bccd_crn" / "after"
     if not folder.exists():
         return []
-    results = stored_results(folder)
+    results = [r for r in stored_results(folder) if len(r.get("eval_history") or []) >= max_k]
     rows = []
     for k in range(1, max_k + 1):
-        if not all(len(r.get("eval_history") or []) >= k for r in results):
-            break
 
         def metric(record: Dict[str, Any], k: int = k) -> float:
             history = sorted(record["eval_history"], key=lambda e: e["epoch"])
             return 100.0 * statistics.fmean(e["ap50_95"] for e in history[-k:])
 
         diffs = _paired_diffs(results, metric)
-        base = [metric(r) for r in results if r["variant"] == "none"]
         rows.append(
             {
                 "k": k,
+                "per_run": {r["run"]: metric(r) for r in results},
+                "per_seed_diffs": diffs,
                 "pooled_paired_sd": pooled_sd(diffs),
-                "baseline_seed_sd": statistics.stdev(base) if len(base) > 1 else None,
-                "baseline_mean": statistics.fmean(base),
             }
         )
-    return rows
+    scatter = {
+        r["run"]: statistics.stdev(
+            100.0 * e["ap50_95"]
+            for e in sorted(r["eval_history"], key=lambda e: e["epoch"])[-max_k:]
+        )
+        for r in results
+    }
+    return [dict(row, last_evaluations_std=scatter) for row in rows]
+
+
+def _diff_text(diffs: Dict[str, List[float]]) -> str:
+    return "; ".join(f"{v}: " + ", ".join(f"{d:+.2f}" for d in ds) for v, ds in diffs.items())
 
 
 def _f(value: Any, fmt: str = ".2f") -> str:
@@ -177,38 +190,40 @@ def markdown(designs, crn, last_k) -> str:
     if crn:
         lines += [
             "",
-            "## Common random numbers: paired spread before / after",
+            "## Common random numbers: paired differences before / after",
             "",
-            "Reduced BCCD study from scratch (same seeds 0 1 2, same recipe, variants none cam "
-            "se), once with the code before the change (attention init drew from the global "
-            "stream, shifting the head's init) and once after (attention draws from its own "
-            "generator). Command in `ablation_bccd_crn/README.md`.",
+            "BCCD from scratch (the committed recipe), `none` and `cam`, with the code before the "
+            "change (attention init drew from the global stream, so the head started from other "
+            "weights than the baseline of its seed) and after it (attention draws from its own "
+            "generator). What ran and how: `ablation_bccd_crn/README.md`.",
             "",
-            "| Arm | Runs | Baseline final AP | ΔAP std cam | ΔAP std se | Pooled paired spread |",
-            "|---|---|---|---|---|---|",
+            "| Arm | Seeds | Baseline final AP | ΔAP50:95 (cam - none) per seed | Paired spread |",
+            "|---|---|---|---|---|",
         ]
         for row in crn:
-            sds = row["per_variant_sd"]
             lines.append(
-                f"| {row['arm']} | {row['runs']} | "
-                + " ".join(f"{v:.2f}" for v in row["baseline_final_ap"])
-                + f" | {_f(sds.get('cam'))} | {_f(sds.get('se'))} | "
-                f"{_f(row['pooled_paired_sd'])} |"
+                f"| {row['arm']} | {' '.join(map(str, row['seeds']))} | "
+                + ", ".join(f"{v:.2f}" for v in row["baseline_final_ap"])
+                + f" | {_diff_text(row['per_seed_diffs'])} | {_f(row['pooled_paired_sd'])} |"
             )
     if last_k:
         lines += [
             "",
             "## Study metric: mean of the last k evaluations",
             "",
-            "Same reduced study (after arm), every epoch evaluated. k = 1 is the final model.",
+            "The `after` runs of the study above, evaluated in each of their last 5 epochs. "
+            "k = 1 is the final model. Std of the last 5 evaluations per run: "
+            + ", ".join(f"{n} {v:.2f}" for n, v in last_k[0]["last_evaluations_std"].items())
+            + ".",
             "",
-            "| k | Pooled paired spread | Baseline seed std | Baseline mean |",
+            "| k | Metric per run | ΔAP (cam - none) per seed | Paired spread |",
             "|---|---|---|---|",
         ]
         for row in last_k:
             lines.append(
-                f"| {row['k']} | {_f(row['pooled_paired_sd'])} | "
-                f"{_f(row['baseline_seed_sd'])} | {_f(row['baseline_mean'])} |"
+                f"| {row['k']} | "
+                + ", ".join(f"{n} {v:.2f}" for n, v in row["per_run"].items())
+                + f" | {_diff_text(row['per_seed_diffs'])} | {_f(row['pooled_paired_sd'])} |"
             )
     return "\n".join(lines) + "\n"
 
