@@ -160,7 +160,51 @@ def test_changed_settings_are_refused(study, capsys):
     argv = _argv(exp_file, out, ["none", "se"], [0, 1], "--report-only", "--no-latency")
     argv[argv.index("-b") + 1] = "4"
     assert ablate.main(argv) == 2
-    assert "other settings" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "other settings" in err and "batch_size: 8 there, 4 now" in err
+
+
+def test_a_study_whose_baseline_learned_nothing_prints_no_verdict(study):
+    """Two epochs on 16 generated images: the baseline sits at chance, so no verdict."""
+    _, out = study
+    assert all(_result(out, f"none_seed{s}")["ap50_95"] < 0.01 for s in (0, 1))
+    table = json.loads((out / "ablation.json").read_text())
+    assert not table["meta"]["learning_check"]["informative"]
+    assert [r["verdict"] for r in table["rows"]] == ["baseline", "-"]
+    markdown = (out / "ablation.md").read_text()
+    assert "Study uninformative: no verdict" in markdown and "max_epoch = 2" in markdown
+    se_line = next(line for line in markdown.splitlines() if line.startswith("| `se`"))
+    assert not any(w in se_line for w in ("better", "worse", "equivalent", "inconclusive"))
+
+
+def test_study_defaults_yield_to_overrides(tmp_path):
+    from yolox.ablation.plan import RunKey
+    from yolox.ablation.runner import StudyConfig, build_exp
+
+    exp_file = _write_exp(tmp_path / "exp")
+    variants = parse_variants(["none"])
+    config = StudyConfig(exp_file, variants, [0], str(tmp_path / "out"), last_k=4)
+    exp = build_exp(config, RunKey(variants[0], 0))
+    assert exp.save_history_ckpt is False and exp.eval_last_epochs == 4
+    config.opts = ["save_history_ckpt", "True", "eval_last_epochs", "1"]
+    exp = build_exp(config, RunKey(variants[0], 0))
+    assert exp.save_history_ckpt is True and exp.eval_last_epochs == 1
+
+
+def test_study_prints_progress_and_keeps_no_history_checkpoints(study):
+    """Run i of N with an ETA between runs; no epoch_<n> checkpoints; the evaluations kept."""
+    _, out = study
+    log = (out / "ablate_log.txt").read_text()
+    assert "run 1 of 4 (none_seed0), ETA after this run (4 to train)" in log
+    for i, name in enumerate(["se_seed0", "none_seed1", "se_seed1"], start=2):
+        assert f"run {i} of 4 ({name}), ETA " in log and f"({5 - i} to train)" in log
+    assert not list(out.glob("runs/*/epoch_*_ckpt.pth"))
+    result = _result(out, "se_seed0")
+    # eval_interval 1 and the last 3 epochs evaluated: both epochs of the 2-epoch runs
+    assert [e["epoch"] for e in result["eval_history"]] == [1, 2]
+    assert result["eval_history"][-1]["ap50_95"] == pytest.approx(
+        result["last_eval_ap50_95_during_training"]
+    )
 
 
 def test_interrupted_study_resumes(study, tmp_path, monkeypatch):
@@ -340,3 +384,15 @@ def test_labels_of_nearby_points_alternate_above_and_below():
     offsets = {name: offset for name, _, _, offset in _label_offsets(points, 1.3, 1.0)}
     assert offsets["eca"] != offsets["se"]  # nearly on top of each other
     assert offsets["none"] == offsets["cam"] == (6, 6)  # alone: the usual place
+
+
+@pytest.mark.parametrize(
+    "flag, value, message",
+    [("--last-k", "0", "--last-k must be at least 1"), ("--margin", "-1", "must be positive")],
+)
+def test_bad_analysis_settings_are_user_errors(tmp_path, capsys, flag, value, message):
+    exp_file = _write_exp(tmp_path / "exp")
+    argv = _argv(exp_file, tmp_path / "out", ["none", "se"], [0], flag, value)
+    assert ablate.main(argv) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out" / "runs").exists()

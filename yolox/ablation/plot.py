@@ -47,7 +47,9 @@ def plot_gain_vs_cost(
         if row["variant"] == baseline:
             x, y, err = base_x, 0.0, None
         else:
-            y, err = row.get("d_ap50_95_mean"), row.get("d_ap50_95_std")
+            # the study metric's paired difference (older tables: the final model's)
+            y = row.get("d_metric_mean", row.get("d_ap50_95_mean"))
+            err = row.get("d_metric_std", row.get("d_ap50_95_std"))
         if x is None or y is None:
             continue
         is_base = row["variant"] == baseline

@@ -14,8 +14,13 @@ a fine-tuning study, e.g. attention with ``init="identity"`` added to a trained 
 resumed run continues from its own ``latest_ckpt.pth`` instead.
 
 A run's settings (exp file contents, overrides, variant spec, seed, batch size, start weights) are stored in
-``run_config.json``; a later call with different settings stops with an error instead of mixing
-incompatible runs in one table.
+``run_config.json``; a later call with different settings stops with an error that names the
+settings that differ, instead of mixing incompatible runs in one table.
+
+Study defaults that differ from plain training (a ``KEY VALUE`` override still wins): no
+``epoch_<n>`` history checkpoints (a study of many runs would fill the disk), and an evaluation
+in each of the last ``last_k`` epochs, kept in ``result.json`` as ``eval_history`` (the study
+metric averages them).
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ RESULT_FILE = "result.json"
 RUN_CONFIG_FILE = "run_config.json"
 LATEST_CKPT = "latest_ckpt.pth"
 STUDY_LOG = "ablate_log.txt"
+EVAL_HISTORY_FILE = "eval_history.json"
 
 
 class StudyError(UserError):
@@ -76,6 +82,7 @@ class StudyConfig:
     deterministic: bool = True
     tracker: str = "tensorboard"
     ckpt: Optional[str] = None  # start weights of every run (fine-tuning study), or None
+    last_k: int = 3  # evaluations at the end of training kept for the study metric
 
     @property
     def runs_dir(self) -> Path:
@@ -107,6 +114,8 @@ def build_exp(config: StudyConfig, key: RunKey) -> Any:
     from yolox.exp import get_exp
 
     exp = get_exp(config.exp_file, None)
+    exp.save_history_ckpt = False  # study default; the overrides below may turn it back on
+    exp.eval_last_epochs = max(exp.eval_last_epochs, int(config.last_k))
     exp.merge(list(config.opts))
     exp.attention = key.variant.spec
     exp.seed = key.seed
@@ -180,6 +189,27 @@ def evaluate_final(exp: Any, ckpt_path: Path, batch_size: int, device: torch.dev
     }
 
 
+def _short(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else value
+    return text if len(text) <= 40 else text[:12] + "..."
+
+
+def describe_changes(stored: Dict[str, Any], current: Dict[str, Any]) -> str:
+    """``seed: 0 there, 1 now; opts: [...] there, [...] now`` for the settings that differ."""
+    changed = sorted(k for k in set(stored) | set(current) if stored.get(k) != current.get(k))
+    return "; ".join(
+        f"{k}: {_short(stored.get(k, 'unset'))} there, {_short(current.get(k, 'unset'))} now"
+        for k in changed
+    )
+
+
+def _mismatch(path: Path, stored: Dict[str, Any], current: Dict[str, Any]) -> StudyError:
+    return StudyError(
+        f"{path} was made with other settings ({describe_changes(stored, current)}); "
+        "use a new --output-dir for a different study"
+    )
+
+
 def _check_run_config(run_dir: Path, fingerprint: Dict[str, Any], name: str) -> None:
     path = run_dir / RUN_CONFIG_FILE
     if not path.exists():
@@ -188,13 +218,31 @@ def _check_run_config(run_dir: Path, fingerprint: Dict[str, Any], name: str) -> 
     with open(path) as f:
         stored = json.load(f)
     if stored != fingerprint:
-        changed = sorted(
-            k for k in set(stored) | set(fingerprint) if stored.get(k) != fingerprint.get(k)
-        )
-        raise StudyError(
-            f"run {name} in {run_dir} was made with other settings (changed: {changed}); "
-            "use a new --output-dir for a different study"
-        )
+        raise _mismatch(path, stored, fingerprint)
+
+
+def _read_history(path: Path) -> List[Dict[str, Any]]:
+    if not path.exists():
+        return []
+    with open(path) as f:
+        return list(json.load(f))
+
+
+def _study_trainer(history_path: Path) -> type:
+    """The trainer, also writing every evaluation's AP to ``history_path`` (kept over resumes)."""
+    from yolox.core.trainer import Trainer
+
+    class StudyTrainer(Trainer):
+        def evaluate(self) -> None:
+            super().evaluate()
+            if self.rank != 0:
+                return
+            epoch = self.epoch + 1
+            history = [e for e in _read_history(history_path) if e["epoch"] != epoch]
+            history.append({"epoch": epoch, "ap50_95": float(self.curr_ap)})
+            write_json_atomic(history_path, sorted(history, key=lambda e: e["epoch"]))
+
+    return StudyTrainer
 
 
 def run_one(
@@ -203,8 +251,6 @@ def run_one(
     before_train: Optional[Callable[[RunKey, bool], None]] = None,
 ) -> Dict[str, Any]:
     """Train (or resume) one run and evaluate its final model; returns its result record."""
-    from yolox.core.trainer import Trainer
-
     run_dir = config.runs_dir / key.name
     result_path = run_dir / RESULT_FILE
     fingerprint = run_fingerprint(config, key)
@@ -212,7 +258,7 @@ def run_one(
         with open(result_path) as f:
             result = json.load(f)
         if result.get("fingerprint") != fingerprint:
-            raise StudyError(f"{result_path} was made with other settings; use a new --output-dir")
+            raise _mismatch(result_path, result.get("fingerprint") or {}, fingerprint)
         logger.info(f"ablation: {key.name} already finished, skipped")
         return result
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -224,7 +270,8 @@ def run_one(
 
     start = time.perf_counter()
     exp = build_exp(config, key)
-    trainer = Trainer(exp, _train_args(config, key, resume))
+    history_path = run_dir / EVAL_HISTORY_FILE
+    trainer = _study_trainer(history_path)(exp, _train_args(config, key, resume))
     trainer.train()
     train_seconds = time.perf_counter() - start
 
@@ -236,6 +283,7 @@ def run_one(
         "attention": key.variant.spec,
         "seed": key.seed,
         **scores,
+        "eval_history": _read_history(history_path),
         "resumed": resume,
         "train_seconds_last_session": round(train_seconds, 3),
         "device": str(trainer.device),
@@ -245,6 +293,31 @@ def run_one(
     write_json_atomic(result_path, result)
     logger.info(f"ablation: {key.name} {format_ap(result['ap50_95'], result['ap50'])}")
     return result
+
+
+@dataclass
+class StudyProgress:
+    """``run i of N, ETA ...`` lines: the ETA is the mean time of the runs trained so far."""
+
+    total: int
+    to_train: int
+    seconds: List[float] = field(default_factory=list)
+
+    def trained(self, seconds: float) -> None:
+        self.seconds.append(float(seconds))
+
+    def line(self, index: int, name: str) -> str:
+        text = f"run {index} of {self.total} ({name})"
+        left = self.to_train - len(self.seconds)
+        if not self.seconds:
+            return f"{text}, ETA after this run ({left} to train)"
+        eta = left * sum(self.seconds) / len(self.seconds)
+        return f"{text}, ETA {_duration(eta)} ({left} to train)"
+
+
+def _duration(seconds: float) -> str:
+    minutes = int(round(seconds / 60.0))
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
 
 
 def run_study(
@@ -262,8 +335,19 @@ def run_study(
     sink = setup_logger(config.output_dir, filename=STUDY_LOG, mode="a")
     try:
         with deterministic_mode(config.deterministic):
-            for key in run_keys(config.variants, config.seeds):
+            keys = run_keys(config.variants, config.seeds)
+            progress = StudyProgress(
+                total=len(keys),
+                to_train=sum(not (config.runs_dir / k.name / RESULT_FILE).exists() for k in keys),
+            )
+            for index, key in enumerate(keys, start=1):
+                finished = (config.runs_dir / key.name / RESULT_FILE).exists()
+                if not finished:
+                    logger.info(f"ablation: {progress.line(index, key.name)}")
+                start = time.perf_counter()
                 result = run_one(config, key, before_train=before_train)
+                if not finished:
+                    progress.trained(time.perf_counter() - start)
                 results.append(result)
                 if after_run is not None:
                     after_run(key, result)
@@ -280,7 +364,8 @@ def load_results(config: StudyConfig, keys: Sequence[RunKey]) -> List[Dict[str, 
         if path.exists():
             with open(path) as f:
                 record = json.load(f)
-            if record.get("fingerprint") != run_fingerprint(config, key):
-                raise StudyError(f"{path} was made with other settings; use a new --output-dir")
+            current = run_fingerprint(config, key)
+            if record.get("fingerprint") != current:
+                raise _mismatch(path, record.get("fingerprint") or {}, current)
             found.append(record)
     return found

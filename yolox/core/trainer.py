@@ -464,7 +464,8 @@ class Trainer:
     def after_epoch(self) -> None:
         """Evaluate when due, then write the end-of-epoch checkpoints (all of one state)."""
         tags = ["latest"]
-        if (self.epoch + 1) % self.exp.eval_interval == 0:
+        last_epochs = self.epoch >= self.max_epoch - self.exp.eval_last_epochs
+        if (self.epoch + 1) % self.exp.eval_interval == 0 or last_epochs:
             all_reduce_norm(self.model)
             if self.use_model_ema:  # every rank evaluates its shard with the same statistics
                 all_reduce_norm(self.ema_model.ema)

@@ -86,6 +86,8 @@ class BaseExp(metaclass=ABCMeta):
         self.output_dir = "./YOLOX_outputs"
         self.print_interval = 100
         self.eval_interval = 10
+        # also evaluate in each of the last N epochs (ablation studies average them: less noise)
+        self.eval_last_epochs = 0
         # cached, not configuration (left out of fields()); official sets it here too
         self.dataset = None
 
@@ -95,6 +97,7 @@ class BaseExp(metaclass=ABCMeta):
             "seed": optional(integer(0)),
             "print_interval": integer(1),
             "eval_interval": integer(1),
+            "eval_last_epochs": integer(0),
         }
 
     def check(self) -> None:

@@ -12,6 +12,7 @@ Accepted forms of ``attention``:
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any, Dict, Mapping, Optional, Sequence
 
 import torch
@@ -26,6 +27,7 @@ __all__ = [
     "resolve_attention_plan",
     "model_attention_plan",
     "build_position_modules",
+    "attention_init_seed",
     "apply_at",
 ]
 
@@ -112,11 +114,32 @@ def model_attention_plan(model: nn.Module) -> Optional[Dict[str, Dict[str, Any]]
     return dict(neck.attention_plan)
 
 
+def attention_init_seed(position: str) -> int:
+    """The seed of the attention module at ``position``: from the global seed, never its stream.
+
+    ``torch.initial_seed()`` is the seed last given to ``torch.manual_seed`` (the run's seed);
+    reading it draws nothing, so building attention leaves the global random stream where it
+    was and the base network's weights and everything drawn after them (head init, data
+    loading) stay those of the model without attention.
+    """
+    text = f"{torch.initial_seed()}:{position}".encode()
+    return int.from_bytes(hashlib.sha256(text).digest()[:8], "little") & (2**63 - 1)
+
+
 def build_position_modules(
     plan: Mapping[str, AttentionSpec], channels: Mapping[str, int]
 ) -> nn.ModuleDict:
-    """One module per selected position, keyed by position name (deterministic state-dict keys)."""
-    return nn.ModuleDict({pos: build_attention(spec, channels[pos]) for pos, spec in plan.items()})
+    """One module per selected position, keyed by position name (deterministic state-dict keys).
+
+    Each module draws its initialisation from a generator of its own (common random numbers:
+    for one seed, every attention variant shares the baseline's base-network weights).
+    """
+    modules = {}
+    for pos, spec in plan.items():
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(attention_init_seed(pos))
+            modules[pos] = build_attention(spec, channels[pos])
+    return nn.ModuleDict(modules)
 
 
 def apply_at(modules: nn.ModuleDict, position: str, x: torch.Tensor) -> torch.Tensor:

@@ -14,15 +14,26 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any, Dict, Optional, Sequence
 
 from loguru import logger
 
+from yolox.ablation.report import DEFAULT_LAST_K, MIN_BASELINE_AP
+from yolox.ablation.stats import MARGIN
 from yolox.utils.cli_args import add_overrides_arg, parse_command_line
 from yolox.utils.errors import UserError, run_command
 
-__all__ = ["make_parser", "main"]
+__all__ = ["make_parser", "main", "RECOMMENDED_DESIGN_HINT"]
+
+#: logged by studies from scratch: the design that resolves small effects (docs/ablation.md)
+RECOMMENDED_DESIGN_HINT = (
+    "ablation: a study from scratch has a large paired spread (several AP points on small "
+    "data), so only large effects are detectable. Recommended design: train the baseline once, "
+    "then fine-tune every variant from it (-c CKPT, attention with init=identity); see "
+    "docs/ablation.md, 'Recommended design'."
+)
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -66,6 +77,30 @@ def make_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--report-only", action="store_true", help="tabulate the finished runs, train nothing"
+    )
+    parser.add_argument(
+        "--margin",
+        type=float,
+        default=MARGIN,
+        help="equivalence margin in AP points for the TOST verdict (default %(default)s)",
+    )
+    parser.add_argument(
+        "--target-effect",
+        type=float,
+        default=MARGIN,
+        help="AP points the 'seeds needed' column is sized for (default %(default)s)",
+    )
+    parser.add_argument(
+        "--last-k",
+        type=int,
+        default=DEFAULT_LAST_K,
+        help="study metric: mean AP of each run's last K evaluations (1: final model only)",
+    )
+    parser.add_argument(
+        "--min-baseline-ap",
+        type=float,
+        default=MIN_BASELINE_AP,
+        help="learning floor: baseline AP50:95 points below which no verdict is given",
     )
     add_overrides_arg(parser)
     return parser
@@ -126,13 +161,25 @@ def _check_args(args: argparse.Namespace) -> None:
         raise UserError(f"--ckpt: checkpoint file not found: {args.ckpt}")
     if args.latency_runs <= 0 or args.latency_warmup < 0:
         raise UserError("--latency-runs must be positive and --latency-warmup >= 0")
+    if args.margin <= 0 or args.target_effect <= 0:
+        raise UserError("--margin and --target-effect must be positive AP points")
+    if args.last_k < 1:
+        raise UserError(f"--last-k must be at least 1, got {args.last_k}")
 
 
 def run(args: argparse.Namespace, before_train=None, after_run=None) -> Dict[str, Path]:
     """The whole study for parsed ``args``; returns the paths of the written reports."""
     from yolox.ablation.plan import RunKey, parse_variants, run_keys
     from yolox.ablation.plot import plot_gain_vs_cost
-    from yolox.ablation.report import format_markdown, summarize, write_reports
+    from yolox.ablation.report import (
+        AnalysisSettings,
+        format_markdown,
+        learning_check,
+        study_cost,
+        study_metric_name,
+        summarize,
+        write_reports,
+    )
     from yolox.ablation.runner import StudyConfig, build_exp, load_results, run_study
 
     _check_args(args)
@@ -156,7 +203,10 @@ def run(args: argparse.Namespace, before_train=None, after_run=None) -> Dict[str
         deterministic=args.deterministic,
         tracker=args.logger,
         ckpt=args.ckpt,
+        last_k=args.last_k,
     )
+    if not config.ckpt:
+        logger.info(RECOMMENDED_DESIGN_HINT)
     try:  # every variant must build before hours of training start
         base_exp = build_exp(config, RunKey(variants[0], 0))
         costs = _costs(config, args, base_exp.test_size)
@@ -169,7 +219,20 @@ def run(args: argparse.Namespace, before_train=None, after_run=None) -> Dict[str
     results = load_results(config, keys)
     if not results:
         raise UserError(f"no finished runs in {config.runs_dir}")
-    rows = summarize(results, variants, costs)
+    settings = AnalysisSettings(
+        margin=args.margin,
+        last_k=args.last_k,
+        min_baseline_ap=args.min_baseline_ap,
+        target_effect=args.target_effect,
+    )
+    baseline = next(v.label for v in variants if v.spec is None)
+    recipe = {
+        "max_epoch": base_exp.max_epoch,
+        "input_size": list(base_exp.input_size),
+        "num_classes": base_exp.num_classes,
+    }
+    check = learning_check([r for r in results if r["variant"] == baseline], settings, recipe)
+    rows = summarize(results, variants, costs, settings, check)
     any_cost = next(iter(costs.values()), {})
     meta = {
         "exp_file": args.exp_file,
@@ -191,12 +254,20 @@ def run(args: argparse.Namespace, before_train=None, after_run=None) -> Dict[str
         },
         "latency_runs": any_cost.get("latency_runs"),
         "latency_threads": any_cost.get("latency_threads"),
+        "metric": study_metric_name(results, settings.last_k),
+        "analysis": asdict(settings),
+        "learning_check": asdict(check),
+        "recipe": recipe,
+        "run_seconds": study_cost(results),
+        "device": next((r.get("device") for r in results if r.get("device")), None),
     }
     paths = write_reports(Path(output_dir), rows, meta)
     paths["plot"] = plot_gain_vs_cost(
         rows, Path(output_dir) / "ablation.png", meta["baseline"], cost=cost_axis
     )
     print(format_markdown(rows, meta))
+    if not check.informative:
+        logger.warning("study uninformative, no verdict: " + " ".join(check.reasons))
     if len(results) < len(keys):
         logger.warning(f"only {len(results)} of {len(keys)} runs finished; the table is partial")
     return paths
