@@ -86,10 +86,12 @@ def test_documented_exp_trains_checks_and_evaluates_from_the_checkpoint(tmp_path
     assert val is not None, checked
 
     evaluated = _run(
-        str(REPO / "tools" / "eval.py"), "-c", str(ckpt), "--data-dir", str(data), "-b", "4",
+        str(REPO / "tools" / "eval.py"), "-c", str(ckpt), "-b", "4",
         "--device", "cpu", "--workers", "0", "--conf", "0.001", cwd=tmp_path,
     )  # fmt: skip
     assert f"({val.group(1)} images)" in evaluated
+    # the checkpoint's own data, said as such (its root, or the data.yaml inside it)
+    assert re.search(rf"evaluating on (the data of )?{re.escape(str(data))}", evaluated)
     for cls, count in (("cat", val.group(2)), ("dog", val.group(3))):
         assert re.search(rf"\| {cls}\s+\|\s+[\d.]+ \|\s+[\d.]+ \|\s+{count} \|", evaluated), (
             evaluated

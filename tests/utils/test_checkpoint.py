@@ -127,6 +127,7 @@ def test_inference_settings_round_trip_through_a_checkpoint(tmp_path):
         exp_name="ignored", test_size=(128, 160), input_size=(256, 256), test_conf=0.02,
         nmsthre=0.5, dataset_format="voc", voc_metric="voc10", val_sets=(("2007", "test"),),
         val_fraction=0.0, val_ann="val.json", val_name="val2017", data_dir="data/voc",
+        data_yaml="export/data.yaml", annotations_dir="xmls",
     )  # fmt: skip
     settings = InferenceSettings.from_exp(exp, "my_run")
     path = save_checkpoint(tmp_path / "c.pth", {"inference": settings.to_dict()})
@@ -136,4 +137,6 @@ def test_inference_settings_round_trip_through_a_checkpoint(tmp_path):
     restored.apply_to(target)
     assert target.test_size == (128, 160) and target.val_sets == (("2007", "test"),)
     assert target.data_dir == os.path.abspath("data/voc")  # found again from another folder
+    assert target.data_yaml == os.path.abspath("export/data.yaml")
+    assert target.annotations_dir == "xmls"  # a name beside images/ stays a name
     assert InferenceSettings.from_checkpoint({}) == InferenceSettings()  # older checkpoints

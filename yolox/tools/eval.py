@@ -142,9 +142,24 @@ def exp_from_checkpoint(ckpt_path: str, dataset_format: Optional[str] = None) ->
     return exp
 
 
-def _stored_data_dir(exp: Any, ckpt_path: str) -> str:
-    """The dataset root the checkpoint's run trained on (stored with it), when it still exists."""
+def _stored_data_dir(exp: Any, ckpt_path: str) -> Optional[str]:
+    """The dataset root the checkpoint's run trained on (stored with it), when it still exists.
+
+    None for a yolo run that found its data through its data.yaml (stored too): the yaml's
+    folder is then the root, as in training.
+    """
     stored = exp.data_dir
+    if stored is None and exp.data_yaml is not None:
+        if not os.path.exists(exp.data_yaml):
+            raise UserError(
+                f"{ckpt_path} was trained on the data of {exp.data_yaml}, which does not exist "
+                "here: give the dataset with --data-dir DIR"
+            )
+        logger.info(
+            f"evaluating on the data of {exp.data_yaml} ({exp.dataset_format}), stored in "
+            f"{ckpt_path} (--data-dir DIR to use other data)"
+        )
+        return None
     if stored is None:
         raise UserError(
             "eval needs a dataset: give an experiment (-f EXP_FILE or -n NAME), or "

@@ -344,13 +344,20 @@ class InferenceSettings:
     val_name: Optional[str] = None
     # the dataset root, absolute: checkpoint-only eval finds the data without --data-dir
     data_dir: Optional[str] = None
+    # yolo: the export's data.yaml, absolute (it names the splits when data_dir is not set)
+    data_yaml: Optional[str] = None
+    # voc_flat: the XML folder as the exp gave it (a name beside images/, or an absolute path)
+    annotations_dir: Optional[str] = None
 
     @classmethod
     def from_exp(cls, exp: Any, run_name: Optional[str] = None) -> InferenceSettings:
         """The settings of ``exp`` (a run named ``run_name``, default ``exp.exp_name``)."""
         values = {f.name: getattr(exp, f.name) for f in fields(cls) if f.name != "exp_name"}
-        if values["data_dir"] is not None:
-            values["data_dir"] = os.path.abspath(os.fspath(values["data_dir"]))
+        for path_field in ("data_dir", "data_yaml"):
+            if values[path_field] is not None:
+                values[path_field] = os.path.abspath(os.fspath(values[path_field]))
+        if values["annotations_dir"] is not None:
+            values["annotations_dir"] = os.fspath(values["annotations_dir"])
         return cls(exp_name=run_name or exp.exp_name, **values).normalised()
 
     @classmethod
