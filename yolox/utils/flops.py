@@ -12,17 +12,42 @@ from __future__ import annotations
 
 from collections import defaultdict
 from contextlib import ExitStack
-from typing import Dict, Iterable, Tuple
+from typing import Any, Callable, Dict, Iterable, Tuple
 
 import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils._pytree import tree_flatten
-from torch.utils.flop_counter import flop_registry
+from torch.utils._pytree import tree_flatten, tree_map
 
 __all__ = ["count_flops"]
 
 aten = torch.ops.aten
+
+
+def _flop_formulas() -> Dict[Any, Callable[..., int]]:
+    """torch's per-op FLOP formulas, called with the op's values and ``out_val=``.
+
+    torch >= 2.2 exports them so as ``flop_registry``; torch 2.1 (our floor) has them over
+    shapes as ``flop_mapping``, which get the same wrapper 2.2 puts around them.
+    """
+    try:
+        from torch.utils.flop_counter import flop_registry
+
+        return flop_registry
+    except ImportError:
+        from torch.utils.flop_counter import flop_mapping, get_shape
+
+    def over_values(formula: Callable[..., int]) -> Callable[..., int]:
+        def count(*args: Any, out_val: Any = None, **kwargs: Any) -> int:
+            args, kwargs, out_shape = tree_map(get_shape, (args, kwargs, out_val))
+            return formula(*args, out_shape=out_shape, **kwargs)
+
+        return count
+
+    return {op: over_values(formula) for op, formula in flop_mapping.items()}
+
+
+flop_registry = _flop_formulas()
 
 # Ops that move or alias data without arithmetic.
 _FREE_OPS = {
