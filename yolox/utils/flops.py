@@ -10,6 +10,7 @@ The count runs the real model at the real input size: nothing is scaled from a s
 
 from __future__ import annotations
 
+import inspect
 from collections import defaultdict
 from contextlib import ExitStack
 from typing import Any, Callable, Dict, Iterable, Tuple
@@ -25,26 +26,37 @@ aten = torch.ops.aten
 
 
 def _flop_formulas() -> Dict[Any, Callable[..., int]]:
-    """torch's per-op FLOP formulas, called with the op's values and ``out_val=``.
+    """torch's per-op FLOP formulas, each called with the op's values and ``out_val=``.
 
-    torch >= 2.2 exports them so as ``flop_registry``; torch 2.1 (our floor) has them over
-    shapes as ``flop_mapping``, which get the same wrapper 2.2 puts around them.
+    Recent torch exports them so as ``flop_registry``; torch 2.2 (tested) names the output
+    ``out=`` there; 2.1 (our floor) has them over shapes as ``flop_mapping``. All three are
+    given the one calling convention here.
     """
     try:
-        from torch.utils.flop_counter import flop_registry
-
-        return flop_registry
+        from torch.utils.flop_counter import flop_registry, shape_wrapper
     except ImportError:
         from torch.utils.flop_counter import flop_mapping, get_shape
 
-    def over_values(formula: Callable[..., int]) -> Callable[..., int]:
+        def over_values(formula: Callable[..., int]) -> Callable[..., int]:
+            def count(*args: Any, out_val: Any = None, **kwargs: Any) -> int:
+                args, kwargs, out_shape = tree_map(get_shape, (args, kwargs, out_val))
+                return formula(*args, out_shape=out_shape, **kwargs)
+
+            return count
+
+        return {op: over_values(formula) for op, formula in flop_mapping.items()}
+
+    wrapped = shape_wrapper(lambda *args, **kwargs: 0)
+    if "out_val" in inspect.signature(wrapped, follow_wrapped=False).parameters:
+        return flop_registry
+
+    def out_named_out(formula: Callable[..., int]) -> Callable[..., int]:
         def count(*args: Any, out_val: Any = None, **kwargs: Any) -> int:
-            args, kwargs, out_shape = tree_map(get_shape, (args, kwargs, out_val))
-            return formula(*args, out_shape=out_shape, **kwargs)
+            return formula(*args, out=out_val, **kwargs)
 
         return count
 
-    return {op: over_values(formula) for op, formula in flop_mapping.items()}
+    return {op: out_named_out(formula) for op, formula in flop_registry.items()}
 
 
 flop_registry = _flop_formulas()
