@@ -4,18 +4,18 @@
 #
 # Usage: scripts/test_floor.sh [pytest args...]      (default: the whole suite, slow tests too)
 # Env:   FLOOR_VENV    where to build the venv      (default /tmp/yolox-floor-venv; never the repo)
-#        FLOOR_TORCH   torch version                (default 2.1.2)
-#        FLOOR_VISION  torchvision version          (default 0.16.2)
-#        FLOOR_NUMPY   numpy requirement            (default "<2": torch < 2.3 wheels are built
-#                      against NumPy 1.x and cannot use NumPy 2; pip does not know that)
+#        FLOOR_TORCH   torch version                (default 2.3.1)
+#        FLOOR_VISION  torchvision version          (default 0.18.1)
+#        FLOOR_NUMPY   numpy requirement            (default "<2": the oldest numpy line; torch 2.1
+#                      and 2.2 wheels are built against NumPy 1.x and cannot use NumPy 2)
 #        FLOOR_REUSE=1 keep an existing FLOOR_VENV (the installs below still run, pinned)
 #        YOLOX_SHARED  shared fixtures and datasets (default ../shared)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 venv="${FLOOR_VENV:-/tmp/yolox-floor-venv}"
-torch_version="${FLOOR_TORCH:-2.1.2}"
-vision_version="${FLOOR_VISION:-0.16.2}"
+torch_version="${FLOOR_TORCH:-2.3.1}"
+vision_version="${FLOOR_VISION:-0.18.1}"
 numpy_spec="${FLOOR_NUMPY:-<2}"
 shared="${YOLOX_SHARED:-$(cd .. && pwd)/shared}"
 
