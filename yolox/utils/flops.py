@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, Iterable, Tuple
 import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
-from torch.utils._pytree import tree_flatten, tree_map
+from torch.utils._pytree import tree_flatten
 
 __all__ = ["count_flops"]
 
@@ -28,23 +28,10 @@ aten = torch.ops.aten
 def _flop_formulas() -> Dict[Any, Callable[..., int]]:
     """torch's per-op FLOP formulas, each called with the op's values and ``out_val=``.
 
-    Recent torch exports them so as ``flop_registry``; torch 2.2 (tested) names the output
-    ``out=`` there; 2.1 (our floor) has them over shapes as ``flop_mapping``. All three are
-    given the one calling convention here.
+    Recent torch's ``flop_registry`` takes the op's output as ``out_val=``; torch 2.2 and 2.3
+    (our floor, tested) name it ``out=``: both get the one calling convention here.
     """
-    try:
-        from torch.utils.flop_counter import flop_registry, shape_wrapper
-    except ImportError:
-        from torch.utils.flop_counter import flop_mapping, get_shape
-
-        def over_values(formula: Callable[..., int]) -> Callable[..., int]:
-            def count(*args: Any, out_val: Any = None, **kwargs: Any) -> int:
-                args, kwargs, out_shape = tree_map(get_shape, (args, kwargs, out_val))
-                return formula(*args, out_shape=out_shape, **kwargs)
-
-            return count
-
-        return {op: over_values(formula) for op, formula in flop_mapping.items()}
+    from torch.utils.flop_counter import flop_registry, shape_wrapper
 
     wrapped = shape_wrapper(lambda *args, **kwargs: 0)
     if "out_val" in inspect.signature(wrapped, follow_wrapped=False).parameters:
