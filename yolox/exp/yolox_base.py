@@ -7,7 +7,6 @@ import os
 import random
 import traceback
 from dataclasses import fields
-from pathlib import Path
 from typing import Any, Callable, Dict, Optional, Sequence, Tuple
 
 import torch
@@ -16,7 +15,14 @@ import torch.nn.functional as F
 from loguru import logger
 from torch import nn
 
-from yolox.data.datasets.folder_layout import FOLDER_FORMATS
+from yolox.data.formats import (
+    DatasetRequest,
+    build_dataset,
+    dataset_format,
+    dataset_formats,
+    readers_of,
+    resolve_data_dir,
+)
 from yolox.evaluators.coco_scoring import COCO_BACKEND_CHOICES
 from yolox.models.build import ModelConfig, build_model
 from yolox.utils.errors import UserError
@@ -26,7 +32,7 @@ from .base_exp import BaseExp
 
 __all__ = ["Exp", "DATASET_FORMATS", "check_exp_value"]
 
-DATASET_FORMATS = ("coco", "voc", *FOLDER_FORMATS)
+DATASET_FORMATS = dataset_formats()  # the built-in formats; the registry may gain more
 
 
 def _coco_classes() -> Tuple[str, ...]:
@@ -198,7 +204,7 @@ class Exp(BaseExp):
             "input_size": size_pair(),
             "test_size": size_pair(),
             "multiscale_range": integer(0),
-            "dataset_format": one_of(*DATASET_FORMATS),
+            "dataset_format": one_of(*dataset_formats()),
             "voc_metric": one_of("voc07", "voc10"),
             "mosaic_prob": probability,
             "mixup_prob": probability,
@@ -268,14 +274,7 @@ class Exp(BaseExp):
 
     # ------------------------------------------------------------------ data
     def _data_dir(self, default_child: str) -> str:
-        if self.data_dir is not None:
-            return self.data_dir
-        if self.data_yaml is not None and self.dataset_format == "yolo":
-            given = Path(self.data_yaml)
-            return str(given if given.is_dir() else given.parent)
-        from yolox.data.dataloading import get_yolox_datadir
-
-        return os.path.join(get_yolox_datadir(), default_child)
+        return resolve_data_dir(self, default_child)
 
     def prepare_data(self) -> None:
         """Hook run before any dataset is opened (e.g. generate a synthetic dataset); no-op here."""
@@ -289,90 +288,10 @@ class Exp(BaseExp):
         cache_type: str = "ram",
         testdev: bool = False,
     ):
-        from yolox.data import COCODataset, VOCDetection
-
+        """The ``dataset_format`` registry (yolox.data.formats) builds the split from our fields."""
         self.prepare_data()
-        if self.dataset_format == "voc":
-            return VOCDetection(
-                data_dir=self._data_dir("VOCdevkit"),
-                image_sets=self.train_sets if train else self.val_sets,
-                img_size=img_size,
-                preproc=preproc,
-                class_names=self.class_names,
-                cache=cache,
-                cache_type=cache_type,
-                skip_unknown_classes=self.skip_unknown_classes,
-            )
-        if self.dataset_format in FOLDER_FORMATS:
-            return self._make_folder_dataset(train, img_size, preproc, cache, cache_type)
-        if self.dataset_format != "coco":
-            raise UserError(
-                f"dataset_format must be one of {DATASET_FORMATS}, got {self.dataset_format!r}"
-            )
-        if train:
-            ann, name = self.train_ann, self.train_name
-        elif testdev:
-            ann, name = self.test_ann, self.test_name
-        else:
-            ann, name = self.val_ann, self.val_name
-        return COCODataset(
-            data_dir=self._data_dir("COCO"),
-            json_file=ann,
-            name=name,
-            img_size=img_size,
-            preproc=preproc,
-            cache=cache,
-            cache_type=cache_type,
-            skip_unknown_classes=self.skip_unknown_classes,
-        )
-
-    def _folder_sets(self, train: bool) -> Tuple[Any, ...]:
-        """Split folders of a voc_flat/yolo dataset: the exp's, or those the data publish."""
-        from yolox.data.datasets.errors import DatasetError
-        from yolox.data.datasets.folder_layout import default_folder_sets
-
-        sets = self.train_sets if train or self.val_fraction > 0 else self.val_sets
-        if all(isinstance(s, str) for s in sets):
-            return tuple(sets)
-        root = Path(self._data_dir(""))
-        if self.dataset_format == "yolo":
-            from yolox.data.datasets.data_yaml import find_data_yaml, read_data_yaml
-
-            yaml_file = find_data_yaml(root, self.data_yaml)
-            key = "train" if train or self.val_fraction > 0 else "val"
-            if yaml_file is not None and read_data_yaml(yaml_file).split_key(key):
-                return (key,)
-        found = default_folder_sets(root, self.dataset_format, train or self.val_fraction > 0)
-        if found is None:
-            raise DatasetError(
-                f"{root} has no val/valid split folder: set val_sets to the folder to evaluate "
-                "on, or val_fraction (e.g. 0.2) to hold out part of the train images"
-            )
-        return tuple(found)
-
-    def _make_folder_dataset(self, train: bool, img_size, preproc, cache: bool, cache_type: str):
-        from yolox.data import VOCFlatDetection, YOLODetection
-
-        holdout = None
-        if self.val_fraction > 0:
-            holdout = ("train" if train else "val", float(self.val_fraction))
-        common = dict(
-            data_dir=self._data_dir(""),
-            image_sets=self._folder_sets(train),
-            img_size=img_size,
-            preproc=preproc,
-            class_names=self.class_names,
-            cache=cache,
-            cache_type=cache_type,
-            holdout=holdout,
-        )
-        if self.dataset_format == "yolo":
-            return YOLODetection(**common, data_yaml=self.data_yaml)
-        return VOCFlatDetection(
-            **common,
-            skip_unknown_classes=self.skip_unknown_classes,
-            annotations_dir=self.annotations_dir,
-        )
+        request = DatasetRequest(train, img_size, preproc, cache, cache_type, testdev)
+        return build_dataset(self, request)
 
     def get_dataset(self, cache: bool = False, cache_type: str = "ram"):
         from yolox.data import TrainTransform
@@ -541,7 +460,7 @@ class Exp(BaseExp):
     ):
         """COCO evaluator for COCO json, VOC evaluator (``voc_metric``) for every other format."""
         loader = self.get_eval_loader(batch_size, is_distributed, testdev=testdev, legacy=legacy)
-        if self.dataset_format != "coco":
+        if dataset_format(self.dataset_format).evaluator == "voc":
             from yolox.evaluators import VOCEvaluator
 
             return VOCEvaluator(
@@ -584,19 +503,24 @@ class Exp(BaseExp):
                 f"len(class_names)={len(self.class_names)} but num_classes={self.num_classes} "
                 "(set class_names=None to take the names from the dataset)"
             )
-        if self.dataset_format not in DATASET_FORMATS:
-            problems.append(f"dataset_format must be one of {DATASET_FORMATS}")
+        if self.dataset_format not in dataset_formats():
+            problems.append(f"dataset_format must be one of {dataset_formats()}")
         if not 0.0 <= self.val_fraction < 1.0:
             problems.append(f"val_fraction={self.val_fraction} must be in [0, 1)")
-        elif self.val_fraction and self.dataset_format not in FOLDER_FORMATS:
+        elif self.val_fraction and self.dataset_format not in readers_of("val_fraction"):
             problems.append(
-                f"val_fraction splits {FOLDER_FORMATS} folders only; {self.dataset_format} "
-                "datasets name their splits (train_sets/val_sets, train_ann/val_ann)"
+                f"val_fraction splits {readers_of('val_fraction')} folders only; "
+                f"{self.dataset_format} datasets name their splits (train_sets/val_sets, "
+                "train_ann/val_ann)"
             )
-        if self.data_yaml is not None and self.dataset_format != "yolo":
-            problems.append("data_yaml is read by dataset_format 'yolo' only")
-        if self.annotations_dir is not None and self.dataset_format != "voc_flat":
-            problems.append("annotations_dir is read by dataset_format 'voc_flat' only")
+        for field, value in (
+            ("data_yaml", self.data_yaml),
+            ("annotations_dir", self.annotations_dir),
+        ):
+            readers = readers_of(field)
+            if value is not None and self.dataset_format not in readers:
+                names = ", ".join(repr(name) for name in readers)
+                problems.append(f"{field} is read by dataset_format {names} only")
         if problems:
             raise UserError(f"experiment {self.exp_name!r} is inconsistent: " + "; ".join(problems))
 

@@ -10,19 +10,43 @@ The count runs the real model at the real input size: nothing is scaled from a s
 
 from __future__ import annotations
 
+import inspect
 from collections import defaultdict
 from contextlib import ExitStack
-from typing import Dict, Iterable, Tuple
+from typing import Any, Callable, Dict, Iterable, Tuple
 
 import torch
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils._pytree import tree_flatten
-from torch.utils.flop_counter import flop_registry
 
 __all__ = ["count_flops"]
 
 aten = torch.ops.aten
+
+
+def _flop_formulas() -> Dict[Any, Callable[..., int]]:
+    """torch's per-op FLOP formulas, each called with the op's values and ``out_val=``.
+
+    Recent torch's ``flop_registry`` takes the op's output as ``out_val=``; torch 2.2 and 2.3
+    (our floor, tested) name it ``out=``: both get the one calling convention here.
+    """
+    from torch.utils.flop_counter import flop_registry, shape_wrapper
+
+    wrapped = shape_wrapper(lambda *args, **kwargs: 0)
+    if "out_val" in inspect.signature(wrapped, follow_wrapped=False).parameters:
+        return flop_registry
+
+    def out_named_out(formula: Callable[..., int]) -> Callable[..., int]:
+        def count(*args: Any, out_val: Any = None, **kwargs: Any) -> int:
+            return formula(*args, out=out_val, **kwargs)
+
+        return count
+
+    return {op: out_named_out(formula) for op, formula in flop_registry.items()}
+
+
+flop_registry = _flop_formulas()
 
 # Ops that move or alias data without arithmetic.
 _FREE_OPS = {

@@ -82,15 +82,6 @@ def test_duplicate_parameter_fails_loudly():
         check_param_groups(model, groups)
 
 
-def test_exp_optimizer_covers_toy_model():
-    from toy_exp import Exp
-
-    exp = Exp()
-    optimizer = exp.get_optimizer(8)
-    check_param_groups(exp.get_model(), optimizer.param_groups)
-    assert any(p is exp.get_model().head.gamma for p in optimizer.param_groups[0]["params"])
-
-
 def test_shuffle_attention_gate_biases_are_not_decayed():
     from yolox.models.attention import build_attention
     from yolox.utils.optim import build_param_groups
