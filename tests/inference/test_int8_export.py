@@ -416,6 +416,9 @@ def test_accuracy_control_returns_costly_operations_to_float32():
     assert outcome["precision"] == '"int8"'
 
 
+KEEP_ANY_INT8 = ("--max-ap-drop", "100", "--keep-slow-int8")
+
+
 @pytest.mark.slow
 def test_export_openvino_with_accuracy_control_writes_a_checked_model(tiny_exp, tmp_path):
     pytest.importorskip("nncf", reason="nncf not installed (pip install -e '.[deploy]')")
@@ -424,7 +427,8 @@ def test_export_openvino_with_accuracy_control_writes_a_checked_model(tiny_exp, 
     argv += ["--output-name", str(output), "--int8", "--calib-images", "3", "--accuracy-control"]
     # a process of its own, as users run it (see accuracy_control_outcome)
     proc = subprocess.run(
-        [sys.executable, "-m", "yolox.tools.export_openvino", *argv, "--max-ap-drop", "100"],
+        # --keep-slow-int8: this test is about accuracy control, not about int8 paying here
+        [sys.executable, "-m", "yolox.tools.export_openvino", *argv, *KEEP_ANY_INT8],
         capture_output=True,
         text=True,
         timeout=600,
