@@ -220,10 +220,11 @@ def describe_model(model: nn.Module, config: ModelConfig) -> ModelConfig:
 
 # ---------------------------------------------------------------- official hub builders
 def _default_device(device: Union[None, str, torch.device]) -> torch.device:
-    """Official default: the first GPU when there is one, else the CPU."""
-    if device is None:
-        return torch.device("cuda:0" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    """Official default (None): the GPU when there is one, else the CPU; the project's one
+    device rule (:func:`yolox.utils.device.select_device`)."""
+    from yolox.utils.device import select_device
+
+    return select_device(device)
 
 
 def _load_strict(model: nn.Module, ckpt_path: str) -> None:
