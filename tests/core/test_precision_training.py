@@ -7,6 +7,7 @@ import argparse
 import pytest
 import torch
 from toy_exp import Exp as ToyExp
+from toy_exp import make_args as trainer_args
 
 from yolox.core.trainer import Trainer
 from yolox.exp import Exp as YoloxExp
@@ -33,25 +34,6 @@ class TinyYoloxExp(ToyExp):
         if getattr(self, "model", None) is None:
             self.model = YoloxExp.get_model(self)
         return self.model
-
-
-def make_args(name: str, **extra) -> argparse.Namespace:
-    args = dict(
-        batch_size=4,
-        device="cpu",
-        experiment_name=name,
-        resume=False,
-        ckpt=None,
-        start_epoch=None,
-        fp16=False,
-        cache=None,
-        occupy=False,
-        logger="tensorboard",
-        save_interval=0,
-        strict=False,
-    )
-    args.update(extra)
-    return argparse.Namespace(**args)
 
 
 class RecordingTrainer(Trainer):
@@ -137,3 +119,7 @@ def test_the_head_decodes_in_float32_under_bf16_autocast():
     sizes = torch.exp(raw[:, 2:4]) * stride
     torch.testing.assert_close(decoded[0, :, :2].double(), centers, atol=1e-3, rtol=1e-5)
     torch.testing.assert_close(decoded[0, :, 2:4].double(), sizes, atol=1e-3, rtol=1e-4)
+
+
+def make_args(name: str, **extra) -> argparse.Namespace:
+    return trainer_args(name, batch_size=4, **extra)

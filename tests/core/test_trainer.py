@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 
 import pytest
 import torch
-from toy_exp import Exp
+from toy_exp import Exp, make_args
 
 import yolox.utils.checkpoint as ckpt_module
 from yolox.core.errors import EXIT_DIVERGED, TrainingDiverged
@@ -38,25 +37,6 @@ def make_exp(tmp_path, **fields) -> Exp:
     for key, value in fields.items():
         setattr(exp, key, value)
     return exp
-
-
-def make_args(name: str, **extra) -> argparse.Namespace:
-    args = dict(
-        batch_size=2,
-        device="cpu",
-        experiment_name=name,
-        resume=False,
-        ckpt=None,
-        start_epoch=None,
-        fp16=False,
-        cache=None,
-        occupy=False,
-        logger="tensorboard",
-        save_interval=0,
-        strict=False,
-    )
-    args.update(extra)
-    return argparse.Namespace(**args)
 
 
 def load(path) -> dict:

@@ -7,6 +7,7 @@ at that global iteration (1-based) on rank ``fault_rank``; ``die_at_iter`` kills
 
 from __future__ import annotations
 
+import argparse
 import os
 import random
 import signal
@@ -197,3 +198,23 @@ class Exp(BaseYoloxExp):
         result = evaluator.evaluate(model, is_distributed)
         model.train(was_training)
         return result
+
+
+def make_args(name: str, batch_size: int = 2, **extra) -> argparse.Namespace:
+    """The train parser's namespace for a run named ``name`` on the CPU (``extra`` overrides)."""
+    args = dict(
+        batch_size=batch_size,
+        device="cpu",
+        experiment_name=name,
+        resume=False,
+        ckpt=None,
+        start_epoch=None,
+        fp16=False,
+        cache=None,
+        occupy=False,
+        logger="tensorboard",
+        save_interval=0,
+        strict=False,
+    )
+    args.update(extra)
+    return argparse.Namespace(**args)
