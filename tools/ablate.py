@@ -1,11 +1,9 @@
-"""Attention ablation study (thin wrapper around ``python -m yolox.tools.ablate``)."""
+#!/usr/bin/env python3
+"""Thin wrapper: `python tools/ablate.py ...` == `python -m yolox.tools.ablate ...` (installed package)."""
 
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from yolox.tools.ablate import main  # noqa: E402
+from _entry import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run("yolox.tools.ablate"))

@@ -1,11 +1,9 @@
-"""Attention cost table (params, GFLOPs, latency); see yolox/tools/bench.py."""
+#!/usr/bin/env python3
+"""Thin wrapper: `python tools/bench.py ...` == `python -m yolox.tools.bench ...` (installed package)."""
 
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from yolox.tools.bench import main  # noqa: E402
+from _entry import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run("yolox.tools.bench"))

@@ -1,12 +1,9 @@
 #!/usr/bin/env python3
-"""Thin wrapper: `python tools/demo.py ...` == `python -m yolox.tools.demo ...`."""
+"""Thin wrapper: `python tools/demo.py ...` == `python -m yolox.tools.demo ...` (installed package)."""
 
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from yolox.tools.demo import main  # noqa: E402
+from _entry import run
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(run("yolox.tools.demo"))

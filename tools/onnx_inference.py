@@ -14,9 +14,10 @@ letterbox ratio. Class names come from the file's metadata unless given.
 import argparse
 import json
 import os
-import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from _entry import require
+
+require("yolox")  # a clear message when the package is not installed (pip install -e .)
 
 import cv2  # noqa: E402
 

@@ -1,11 +1,9 @@
-"""Train a YOLOX experiment (thin wrapper around ``python -m yolox.tools.train``)."""
+#!/usr/bin/env python3
+"""Thin wrapper: `python tools/train.py ...` == `python -m yolox.tools.train ...` (installed package)."""
 
-import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-from yolox.tools.train import main  # noqa: E402
+from _entry import run
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run("yolox.tools.train"))

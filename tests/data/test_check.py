@@ -7,8 +7,9 @@ import subprocess
 import sys
 
 from yolox.data import VOCDetection
-from yolox.data.check import check_dataset, main
+from yolox.data.check import check_dataset
 from yolox.testing.data_files import jpeg_bytes, png_bytes, solid_image, voc_xml
+from yolox.tools.check_data import main
 
 
 def _messy_voc(make_voc):
@@ -99,7 +100,7 @@ def test_cli_as_module(make_voc):
         [
             sys.executable,
             "-m",
-            "yolox.data.check",
+            "yolox.tools.check_data",
             "--voc",
             str(root),
             "--classes",

@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from yolox.data import DatasetError, TrainTransform, ValTransform, VOCDetection
-from yolox.data.check import main as check_main
 from yolox.data.datasets.folder_layout import in_holdout
 from yolox.data.datasets.xml_folder import VOCFlatDetection
 from yolox.data.datasets.yolo_txt import YOLODetection, label_path, read_yolo_names
@@ -26,6 +25,7 @@ from yolox.testing.data_files import (
     write_voc_flat,
     write_yolo,
 )
+from yolox.tools.check_data import main as check_main
 
 
 def _by_stem(dataset):

@@ -14,7 +14,6 @@ import numpy as np
 import pytest
 
 from yolox.data import COCODataset, DatasetError, VOCFlatDetection, YOLODetection
-from yolox.data.check import main as check_main
 from yolox.data.datasets.image_io import read_image
 from yolox.data.datasets.yolo_txt import read_yolo_names
 from yolox.exp import Exp
@@ -31,6 +30,7 @@ from yolox.testing.data_files import (
     write_yolo,
     write_yolov8_export,
 )
+from yolox.tools.check_data import main as check_main
 
 
 def _exp(fmt, **fields):

@@ -42,19 +42,21 @@ self.output_dir = {str(tmp_path / "out")!r}""",
 
 
 @pytest.mark.parametrize("tool", ["train", "eval", "demo"])
-def test_an_unknown_device_exits_2_with_one_line(tool, tmp_path, capsys):
-    if tool == "train":
-        code = train_main(["-f", TOY, "-b", "2", "--device", "foo", "output_dir", str(tmp_path)])
-    else:
-        model, cfg = make_model(None)
-        ckpt = save_model_checkpoint(tmp_path / "m.pth", model, cfg)
-        if tool == "eval":
-            code = eval_main(["-c", str(ckpt), "--data-dir", str(tmp_path), "--device", "foo"])
+def test_an_unknown_device_is_a_usage_error(tool, tmp_path, capsys):
+    """The parser checks --device (one check, add_device_arg): exit 2 before any work."""
+    with pytest.raises(SystemExit) as info:
+        if tool == "train":
+            train_main(["-f", TOY, "-b", "2", "--device", "foo", "output_dir", str(tmp_path)])
         else:
-            image = write_image(tmp_path / "a.jpg")
-            code = demo_main(["image", "-c", str(ckpt), "--path", str(image), "--device", "foo"])
-    assert code == 2
-    assert "--device 'foo' is not a device" in capsys.readouterr().err
+            model, cfg = make_model(None)
+            ckpt = save_model_checkpoint(tmp_path / "m.pth", model, cfg)
+            if tool == "eval":
+                eval_main(["-c", str(ckpt), "--data-dir", str(tmp_path), "--device", "foo"])
+            else:
+                image = write_image(tmp_path / "a.jpg")
+                demo_main(["image", "-c", str(ckpt), "--path", str(image), "--device", "foo"])
+    assert info.value.code == 2
+    assert "argument --device: 'foo' is not a device" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("argv", [["-b", "0"], ["-b", "-3"], ["--workers", "-1"]])

@@ -8,8 +8,17 @@ from __future__ import annotations
 
 import argparse
 
-from yolox.utils.cli_args import add_local_rank_arg, add_overrides_arg
-from yolox.utils.values import arg_type, integer
+from yolox.utils.cli_args import (
+    add_device_arg,
+    add_dist_args,
+    add_exp_args,
+    add_fp16_arg,
+    add_logger_arg,
+    add_overrides_arg,
+    add_precision_arg,
+    count,
+)
+from yolox.utils.values import arg_type, number
 
 __all__ = ["make_train_parser"]
 
@@ -17,43 +26,27 @@ __all__ = ["make_train_parser"]
 def make_train_parser() -> argparse.ArgumentParser:
     """The official YOLOX training flags plus --device, --save-interval, --sync-bn, --dist-timeout."""
     parser = argparse.ArgumentParser("YOLOX train parser")
-    parser.add_argument("-expn", "--experiment-name", type=str, default=None)
-    parser.add_argument("-n", "--name", type=str, default=None, help="model name, e.g. yolox-s")
-    parser.add_argument("--dist-backend", default="auto", type=str, help="nccl, gloo or auto")
-    parser.add_argument("--dist-url", default=None, type=str, help="tcp://HOST:PORT of machine 0")
-    parser.add_argument("--dist-timeout", default=1800, type=float, help="collective timeout (s)")
+    add_exp_args(parser, "checkpoint file", overrides=False)
+    add_dist_args(parser)
     parser.add_argument(
-        "-b", "--batch-size", type=arg_type(integer(1)), default=64, help="total batch size"
+        "--dist-timeout",
+        default=1800,
+        type=arg_type(number(0, above=True), float),
+        help="collective timeout (s)",
     )
-    parser.add_argument(
-        "-d", "--devices", default=None, type=arg_type(integer(1)), help="processes per machine"
-    )
-    parser.add_argument("-f", "--exp_file", default=None, type=str, help="experiment file")
     parser.add_argument("--resume", default=False, action="store_true", help="resume training")
-    parser.add_argument(
-        "-c",
-        "--ckpt",
-        default=None,
-        type=str,
-        help="checkpoint file, or a model name (yolox-s) for the official COCO weights",
-    )
     parser.add_argument(
         "-e",
         "--start_epoch",
         default=None,
-        type=arg_type(integer(1)),
+        type=count(1),
         help="with --resume: restart at this epoch (1-based) instead of the checkpoint's",
     )
-    parser.add_argument("--num_machines", default=1, type=int)
-    parser.add_argument("--machine_rank", default=0, type=int)
-    parser.add_argument(
-        "--fp16", dest="fp16", default=False, action="store_true", help="mixed precision (CUDA)"
-    )
-    parser.add_argument(
-        "--precision",
-        choices=["auto", "fp32", "bf16"],
-        default=None,
-        help="CPU precision (default: the exp's precision field): auto = bf16 autocast where "
+    add_fp16_arg(parser, "mixed precision (CUDA)")
+    add_precision_arg(
+        parser,
+        None,
+        "CPU precision (default: the exp's precision field): auto = bf16 autocast where "
         "the CPU has AMX or AVX-512 BF16, else fp32",
     )
     parser.add_argument(
@@ -73,17 +66,11 @@ def make_train_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="reserve GPU memory up front",
     )
-    parser.add_argument(
-        "-l",
-        "--logger",
-        type=str,
-        default="tensorboard",
-        help="tensorboard (default), wandb or mlflow",
-    )
-    parser.add_argument("--device", type=str, default=None, help="auto (default), cpu or cuda")
+    add_logger_arg(parser)
+    add_device_arg(parser)
     parser.add_argument(
         "--save-interval",
-        type=arg_type(integer(0)),
+        type=count(0),
         default=0,
         help="also write latest_ckpt.pth every N iterations (0: end of epoch only)",
     )
@@ -93,6 +80,5 @@ def make_train_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="fail unless every tensor of the -c checkpoint fits the model (fine-tuning)",
     )
-    add_local_rank_arg(parser)
     add_overrides_arg(parser)
     return parser

@@ -1,27 +1,18 @@
-"""Dataset checker: list every problem of a dataset at once and what it holds, split by split.
+"""Dataset checker: every problem of a dataset at once and what it holds, split by split.
 
-Usage::
-
-    python -m yolox.data.check --voc ROOT [--classes RBC,WBC,Platelets] [--image-sets train,val]
-    python -m yolox.data.check --voc-flat ROOT [--image-sets train,valid] [--annotations-dir D]
-    python -m yolox.data.check --yolo ROOT|data.yaml [--classes a,b]
-    python -m yolox.data.check --coco annotations.json --images DIR
-
-Without ``--image-sets`` every split the data publish is checked (VOC: every list in
-ImageSets/Main; folders: every split folder holding images, and the ``train:``/``val:``/
-``test:`` of a data.yaml), and the splits found are listed first. Without ``--classes`` the
-names come from the data, as in training: the train split's names number every other split,
-so a class that training would reject in val is an error here too. A split without a box is
-an error naming the likely cause. Per split it prints images, boxes per class and images
-without boxes; each problem is printed once. Exits with status 1 when there are errors, 0
-otherwise (warnings are repairs the loaders make; a truncated JPEG is a warning because
-training substitutes another image for it and evaluation leaves it out).
+The library half of ``tools/check_data.py`` (``yolox-check-data``): it returns
+:class:`SplitReport` findings and never prints or exits; the tool prints them and sets the
+exit status. Without explicit splits every split the data publish is checked (VOC: every list
+in ImageSets/Main; folders: every split folder holding images, and the ``train:``/``val:``/
+``test:`` of a data.yaml). Without class names they come from the data, as in training: the
+train split's names number every other split, so a class that training would reject in val is
+an error here too. A split without a box is an error naming the likely cause. Warnings are
+repairs the loaders make; a truncated JPEG is a warning because training substitutes another
+image for it and evaluation leaves it out.
 """
 
 from __future__ import annotations
 
-import argparse
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
@@ -49,8 +40,8 @@ __all__ = [
     "decode_problems",
     "empty_split_problems",
     "format_split_summary",
-    "print_reports",
-    "main",
+    "check_folder",
+    "unique_problems",
 ]
 
 FORMATS = ("voc", "voc_flat", "yolo", "coco")
@@ -185,7 +176,7 @@ def check_voc(
         check_split("voc", root, s, class_names, None, False, decode_images, progress, decoded)
         for s in image_sets
     ]
-    return _unique(p for r in reports for p in r.problems)
+    return unique_problems(p for r in reports for p in r.problems)
 
 
 def check_coco(
@@ -227,10 +218,10 @@ def check_dataset(
         check_split(fmt, path, s, class_names, None, False, decode_images, progress, decoded)
         for s in image_sets
     ]
-    return _unique(p for r in reports for p in r.problems)
+    return unique_problems(p for r in reports for p in r.problems)
 
 
-def _unique(problems) -> List[Problem]:
+def unique_problems(problems) -> List[Problem]:
     """Each problem once: a file listed in several splits is reported once."""
     return list(dict.fromkeys(problems))
 
@@ -247,18 +238,6 @@ def format_split_summary(report: SplitReport) -> str:
         f"split {report.name}: {len(report.records)} images, {int(counts.sum())} boxes "
         f"({per_class or 'no classes'}), {empty} images without boxes"
     )
-
-
-def print_reports(reports: Sequence[SplitReport]) -> int:
-    """Print every problem once, then one summary line per split; the exit status (1: errors)."""
-    problems = _unique(p for r in reports for p in r.problems)
-    for problem in problems:
-        print(problem)
-    for report in reports:
-        print(format_split_summary(report))
-    errors = sum(p.severity == "error" for p in problems)
-    print(f"{errors} error(s), {len(problems) - errors} warning(s)")
-    return 1 if errors else 0
 
 
 def default_splits(fmt: str, root: Path, data_yaml: Optional[Path] = None) -> List[Any]:
@@ -302,83 +281,46 @@ def _train_first(splits: Sequence[Any]) -> List[Any]:
     return sorted(splits, key=rank)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """CLI entry point; returns the exit status (1 when errors were found)."""
-    parser = argparse.ArgumentParser(
-        prog="python -m yolox.data.check", description=__doc__.splitlines()[0]
-    )
-    group = parser.add_mutually_exclusive_group(required=True)
-    group.add_argument(
-        "--voc", metavar="ROOT", help="VOC-layout root (Annotations/, JPEGImages/, ImageSets/Main/)"
-    )
-    group.add_argument(
-        "--voc-flat",
-        metavar="ROOT",
-        help="images with their XML files beside them, per split folder",
-    )
-    group.add_argument(
-        "--yolo",
-        metavar="ROOT",
-        help="YOLO txt root (images/ + labels/), or the export's data.yaml",
-    )
-    group.add_argument("--coco", metavar="JSON", help="COCO annotation json")
-    parser.add_argument(
-        "--classes", help="comma-separated class names (default: from the data, as in training)"
-    )
-    parser.add_argument(
-        "--image-sets",
-        default=None,
-        help="comma-separated splits: VOC set names or folder names (default: every split found)",
-    )
-    parser.add_argument("--images", metavar="DIR", help="image folder (COCO)")
-    parser.add_argument(
-        "--annotations-dir",
-        metavar="DIR",
-        help="voc_flat: folder of the XML files beside images/ (exp field annotations_dir)",
-    )
-    parser.add_argument(
-        "--skip-unknown-classes",
-        action="store_true",
-        help="objects of classes not in --classes are warnings (exp field skip_unknown_classes)",
-    )
-    parser.add_argument(
-        "--no-decode", action="store_true", help="skip decoding every image (faster)"
-    )
-    args = parser.parse_args(argv)
-    names = [c.strip() for c in args.classes.split(",") if c.strip()] if args.classes else None
-    data_yaml = None
-    if args.coco:
-        if not args.images:
-            parser.error("--coco needs --images DIR")
-        fmt, source, splits = "coco", Path(args.coco), [None]
+def check_folder(
+    fmt: str,
+    source: Union[str, Path],
+    splits: Optional[Sequence[Any]] = None,
+    class_names: Optional[Sequence[str]] = None,
+    images_dir: Optional[Union[str, Path]] = None,
+    skip_unknown_classes: bool = False,
+    decode_images: bool = True,
+    progress: bool = False,
+    annotations_dir: Optional[str] = None,
+) -> Tuple[List[Any], List[SplitReport]]:
+    """(splits checked, one report per split) of a dataset on disk, read as training reads it.
+
+    ``fmt`` is one of :data:`FORMATS`; ``source`` the VOC/folder root, a YOLO data.yaml, or the
+    COCO json (with ``images_dir``). ``splits`` None: every split the data publish. A dataset
+    whose splits cannot even be listed is one report with that error.
+    """
+    source, data_yaml = Path(source), None
+    if fmt == "coco":
+        splits = [None]
     else:
-        fmt = "voc" if args.voc else "voc_flat" if args.voc_flat else "yolo"
-        source = Path(args.voc or args.voc_flat or args.yolo)
         if fmt == "yolo" and source.is_file():
             data_yaml, source = source, source.parent
-        try:
-            splits = (
-                [s.strip() for s in args.image_sets.split(",") if s.strip()]
-                if args.image_sets
-                else default_splits(fmt, source, data_yaml)
-            )
-        except DatasetError as err:
-            print(f"ERROR: {err}")
-            return 1
-        if not args.image_sets:
-            print(f"splits found: {', '.join(str(s) for s in splits)}")
+        if not splits:
+            try:
+                splits = default_splits(fmt, source, data_yaml)
+            except DatasetError as err:
+                report = SplitReport(
+                    source.name, problems=[Problem("error", str(source), str(err))]
+                )
+                return [], [report]
+    names = list(class_names) if class_names else None
     decoded: Dict[Path, Optional[Tuple[int, int]]] = {}
     reports: List[SplitReport] = []
     for split in _train_first(splits) if fmt in ("voc", "voc_flat") else splits:
         report = check_split(
-            fmt, source, split, names, args.images, args.skip_unknown_classes,
-            not args.no_decode, True, decoded, args.annotations_dir, data_yaml,
+            fmt, source, split, names, images_dir, skip_unknown_classes,
+            decode_images, progress, decoded, annotations_dir, data_yaml,
         )  # fmt: skip
         if names is None and fmt in ("voc", "voc_flat") and report.records:
             names = list(report.class_names)  # as training: the train split numbers the rest
         reports.append(report)
-    return print_reports(reports)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return list(splits), reports

@@ -1,4 +1,5 @@
-"""Command-line plumbing shared by the eval/demo/export/visualise tools: model, size and exp flags."""
+"""Command-line plumbing shared by the eval/demo/export/visualise tools (their flags are
+defined in yolox.utils.cli_args): the exp, the size, the exported file, the int8 checks."""
 
 from __future__ import annotations
 
@@ -11,38 +12,18 @@ import numpy as np
 from loguru import logger
 
 from yolox.exp import get_exp
-from yolox.utils.cli_args import add_overrides_arg, add_size_arg
 from yolox.utils.errors import UserError
 
 from .pretrained import pretrained_name
 
 __all__ = [
-    "add_int8_args",
-    "add_model_args",
     "check_int8_args",
     "keep_if_it_pays",
     "write_checked_int8",
-    "add_runtime_args",
     "build_exp",
     "parse_tsize",
     "require_exported_file",
 ]
-
-
-def add_model_args(parser: argparse.ArgumentParser, ckpt_help: str = "checkpoint file") -> None:
-    """``-expn``, ``-n``, ``-f``, ``-c`` as in official YOLOX."""
-    parser.add_argument("-expn", "--experiment-name", type=str, default=None)
-    parser.add_argument("-n", "--name", type=str, default=None, help="model name, e.g. yolox-s")
-    parser.add_argument(
-        "-f", "--exp_file", default=None, type=str, help="experiment description file"
-    )
-    parser.add_argument(
-        "-c",
-        "--ckpt",
-        default=None,
-        type=str,
-        help=f"{ckpt_help}; a model name (yolox-s) fetches the official COCO weights",
-    )
 
 
 def build_exp(args: argparse.Namespace, opts: Sequence[str] = ()) -> Optional[Any]:
@@ -63,36 +44,6 @@ def build_exp(args: argparse.Namespace, opts: Sequence[str] = ()) -> Optional[An
     if getattr(args, "experiment_name", None):
         exp.exp_name = args.experiment_name
     return exp
-
-
-def add_runtime_args(parser: argparse.ArgumentParser, fuse_help: str = "fuse conv and bn") -> None:
-    """How eval and demo run the model: precision, preprocessing, fast path, backend."""
-    parser.add_argument("--fp16", action="store_true", help="half precision (CUDA only)")
-    parser.add_argument(
-        "--precision",
-        choices=["auto", "fp32", "bf16"],
-        default="auto",
-        help="CPU precision: bf16 autocast or fp32; auto (default) = bf16 with --fast on CPUs "
-        "with AMX or AVX-512 BF16, else fp32",
-    )
-    parser.add_argument("--legacy", action="store_true", help="old normalised-RGB preprocessing")
-    parser.add_argument("--fuse", action="store_true", help=fuse_help)
-    parser.add_argument(
-        "--fast", action="store_true", help="fast path: fuse, SPPF pooling, channels-last"
-    )
-    parser.add_argument(
-        "--backend",
-        choices=["torch", "onnxruntime", "openvino"],
-        default="torch",
-        help="run the PyTorch checkpoint (default) or an exported model (--onnx / --xml)",
-    )
-    parser.add_argument(
-        "--onnx",
-        "--xml",
-        dest="exported_file",
-        default=None,
-        help="exported model: .onnx for --backend onnxruntime, OpenVINO .xml for openvino",
-    )
 
 
 def require_exported_file(path: Optional[str], backend: str) -> str:
@@ -121,81 +72,19 @@ def parse_tsize(values: Optional[Sequence[int]]) -> Optional[Tuple[int, int]]:
     return height, width
 
 
-def add_export_args(parser: argparse.ArgumentParser, default_output: str) -> None:
-    """Flags every exporter shares: output file, dummy batch, size, device, model and exp overrides."""
-    parser.add_argument("--output-name", type=str, default=default_output, help="output file")
-    parser.add_argument("--batch-size", type=int, default=1, help="batch size of the dummy input")
-    add_size_arg(
-        parser,
-        help="export size H [W] (default: the exp's, else the checkpoint's test size, else 640)",
-    )
-    parser.add_argument("--device", default="cpu", help="device to trace on (cpu recommended)")
-    add_model_args(parser, "checkpoint (default: <output_dir>/<exp_name>/best_ckpt.pth of the exp)")
-    add_overrides_arg(parser)
-
-
 def load_for_export(args: argparse.Namespace) -> Tuple[Optional[Any], Any, Tuple[int, int]]:
     """(exp or None, the loaded model, export size) from the shared exporter flags."""
     from .loading import load_model, resolve_checkpoint_path
 
-    if args.batch_size < 1:
-        raise UserError(f"--batch-size must be >= 1, got {args.batch_size}")
     exp = build_exp(args, args.opts or [])
     loaded = load_model(resolve_checkpoint_path(args.ckpt, exp), exp=exp, device=args.device)
     tsize = parse_tsize(args.tsize) or loaded.test_size(exp)
     return exp, loaded, tsize
 
 
-def add_int8_args(
-    parser: argparse.ArgumentParser, quantizer: str, accuracy_control: bool = False
-) -> None:
-    """``--int8`` and its calibration and AP-check flags, the same for every exporter
-    (``--accuracy-control`` where the quantizer has it)."""
-    parser.add_argument(
-        "--int8", action="store_true", help=f"also write an int8 model ({quantizer})"
-    )
-    if accuracy_control:
-        parser.add_argument(
-            "--accuracy-control",
-            action="store_true",
-            help="quantize with NNCF's accuracy control: operations that cost most AP go back "
-            "to float32 until the drop is within --max-ap-drop (slower: validates many times)",
-        )
-    else:
-        parser.set_defaults(accuracy_control=False)
-    parser.add_argument(
-        "--calib-images", type=int, default=300, help="training images for int8 calibration"
-    )
-    parser.add_argument(
-        "--max-ap-drop",
-        type=float,
-        default=1.0,
-        help="refuse the int8 model when it loses more AP50:95 points than this on the val set",
-    )
-    parser.add_argument(
-        "--keep-head-fp32",
-        action="store_true",
-        help="keep the head's final prediction convs in float32",
-    )
-    parser.add_argument(
-        "--eval-batch-size", type=int, default=8, help="batch size of the AP comparison"
-    )
-    parser.add_argument(
-        "--speed-runs",
-        type=int,
-        default=10,
-        help="timed runs of fp32 and int8 side by side (batch of --batch-size, after warm-up)",
-    )
-    parser.add_argument(
-        "--keep-slow-int8",
-        action="store_true",
-        help="write the int8 (or OpenVINO bf16) model even where it is not faster than fp32 "
-        "on this CPU",
-    )
-
-
 def check_int8_args(args: argparse.Namespace) -> None:
-    """The int8 flags make sense together: an exp to calibrate on, positive counts."""
+    """The int8 flags make sense together: an exp to calibrate on (the counts are checked by
+    the parser)."""
     if not args.int8:
         extra = [
             flag
@@ -213,12 +102,6 @@ def check_int8_args(args: argparse.Namespace) -> None:
             "--int8 needs the experiment (-f or -n): it calibrates on its training set and "
             "checks the AP on its validation set"
         )
-    if args.calib_images < 1:
-        raise UserError(f"--calib-images must be >= 1, got {args.calib_images}")
-    if args.eval_batch_size < 1:
-        raise UserError(f"--eval-batch-size must be >= 1, got {args.eval_batch_size}")
-    if args.speed_runs < 1:
-        raise UserError(f"--speed-runs must be >= 1, got {args.speed_runs}")
 
 
 def write_checked_int8(

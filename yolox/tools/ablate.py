@@ -22,8 +22,19 @@ from loguru import logger
 
 from yolox.ablation.report import DEFAULT_LAST_K, MIN_BASELINE_AP
 from yolox.ablation.stats import MARGIN
-from yolox.utils.cli_args import add_overrides_arg, parse_command_line
+from yolox.utils.cli_args import (
+    add_batch_size_arg,
+    add_device_arg,
+    add_exp_args,
+    add_fp16_arg,
+    add_logger_arg,
+    add_no_latency_arg,
+    add_overrides_arg,
+    count,
+    parse_command_line,
+)
 from yolox.utils.errors import UserError, run_command
+from yolox.utils.values import arg_type, number
 
 __all__ = ["make_parser", "main", "RECOMMENDED_DESIGN_HINT"]
 
@@ -38,7 +49,14 @@ RECOMMENDED_DESIGN_HINT = (
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser("YOLOX attention ablation")
-    parser.add_argument("-f", "--exp_file", required=True, type=str, help="experiment file")
+    add_exp_args(
+        parser,
+        "start every run from these weights (fine-tuning study; missing attention keys keep "
+        "their init, e.g. init=identity)",
+        exp_file_required=True,
+        model_name=False,
+        overrides=False,
+    )
     parser.add_argument(
         "--variants",
         nargs="+",
@@ -49,28 +67,23 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--output-dir", default=None, help="study folder (default ./YOLOX_outputs/ablation_<exp>)"
     )
-    parser.add_argument("-b", "--batch-size", type=int, default=64, help="training batch size")
-    parser.add_argument(
-        "-c",
-        "--ckpt",
-        default=None,
-        help="start every run from these weights, or a model name (yolox-s) for the official "
-        "ones (fine-tuning study; missing attention keys keep their init, e.g. init=identity)",
-    )
-    parser.add_argument("--device", default=None, help="auto (default), cpu or cuda")
-    parser.add_argument("--fp16", action="store_true", help="mixed precision training (CUDA)")
-    parser.add_argument("-l", "--logger", default="tensorboard", help="training tracker")
+    add_batch_size_arg(parser, 64, "training batch size")
+    add_device_arg(parser)
+    add_fp16_arg(parser, "mixed precision training (CUDA)")
+    add_logger_arg(parser)
     parser.add_argument(
         "--no-deterministic",
         dest="deterministic",
         action="store_false",
         help="allow non-deterministic kernels (faster on GPU, runs no longer repeatable)",
     )
-    parser.add_argument("--no-latency", action="store_true", help="skip the CPU latency timing")
-    parser.add_argument("--latency-runs", type=int, default=30, help="timed forwards per variant")
-    parser.add_argument("--latency-warmup", type=int, default=5, help="untimed forwards first")
+    add_no_latency_arg(parser)
     parser.add_argument(
-        "--latency-threads", type=int, default=None, help="torch CPU threads while timing"
+        "--latency-runs", type=count(1), default=30, help="timed forwards per variant"
+    )
+    parser.add_argument("--latency-warmup", type=count(0), default=5, help="untimed forwards first")
+    parser.add_argument(
+        "--latency-threads", type=count(1), default=None, help="torch CPU threads while timing"
     )
     parser.add_argument(
         "--cost", choices=["gflops", "latency"], default="gflops", help="x axis of the plot"
@@ -78,27 +91,28 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--report-only", action="store_true", help="tabulate the finished runs, train nothing"
     )
+    ap_points = arg_type(number(0.0, above=True), float)
     parser.add_argument(
         "--margin",
-        type=float,
+        type=ap_points,
         default=MARGIN,
         help="equivalence margin in AP points for the TOST verdict (default %(default)s)",
     )
     parser.add_argument(
         "--target-effect",
-        type=float,
+        type=ap_points,
         default=MARGIN,
         help="AP points the 'seeds needed' column is sized for (default %(default)s)",
     )
     parser.add_argument(
         "--last-k",
-        type=int,
+        type=count(1),
         default=DEFAULT_LAST_K,
         help="study metric: mean AP of each run's last K evaluations (1: final model only)",
     )
     parser.add_argument(
         "--min-baseline-ap",
-        type=float,
+        type=arg_type(number(), float),
         default=MIN_BASELINE_AP,
         help="learning floor: baseline AP50:95 points below which no verdict is given",
     )
@@ -152,19 +166,11 @@ def _check_args(args: argparse.Namespace) -> None:
 
     if not os.path.isfile(args.exp_file):
         raise UserError(f"experiment file not found: {args.exp_file}")
-    if args.batch_size <= 0:
-        raise UserError(f"--batch-size must be positive, got {args.batch_size}")
     if len(set(args.seeds)) != len(args.seeds):
         raise UserError(f"--seeds must be distinct, got {args.seeds}")
     args.ckpt = resolve_pretrained(args.ckpt)  # --ckpt yolox-s: the official weights
     if args.ckpt is not None and not os.path.isfile(args.ckpt):
         raise UserError(f"--ckpt: checkpoint file not found: {args.ckpt}")
-    if args.latency_runs <= 0 or args.latency_warmup < 0:
-        raise UserError("--latency-runs must be positive and --latency-warmup >= 0")
-    if args.margin <= 0 or args.target_effect <= 0:
-        raise UserError("--margin and --target-effect must be positive AP points")
-    if args.last_k < 1:
-        raise UserError(f"--last-k must be at least 1, got {args.last_k}")
 
 
 def run(args: argparse.Namespace, before_train=None, after_run=None) -> Dict[str, Path]:

@@ -32,8 +32,20 @@ from typing import Dict, Iterator, List, Optional, Sequence
 import torch
 
 from yolox.exp import get_checked_model, get_exp
+from yolox.inference.cli import parse_tsize
 from yolox.inference.fast import optimize_for_inference
 from yolox.models import available_attention
+from yolox.utils.cli_args import (
+    add_device_arg,
+    add_exp_args,
+    add_fast_arg,
+    add_int8_check_args,
+    add_no_latency_arg,
+    add_precision_arg,
+    add_size_arg,
+    count,
+    parse_command_line,
+)
 from yolox.utils.device import select_device
 from yolox.utils.errors import UserError, run_command
 from yolox.utils.model_utils import fuse_model, profile_model
@@ -61,23 +73,17 @@ def make_parser() -> argparse.ArgumentParser:
         default=["dark3", "dark4", "dark5"],
         help="neck positions for the modules",
     )
-    parser.add_argument(
-        "--tsize", type=int, default=None, help="input size (default: each model's test_size)"
-    )
-    parser.add_argument("--runs", type=int, default=30, help="timed runs per variant")
-    parser.add_argument("--warmup", type=int, default=5, help="untimed runs per variant first")
-    parser.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    add_size_arg(parser, help="input size H [W] (default: each model's test_size)")
+    parser.add_argument("--runs", type=count(1), default=30, help="timed runs per variant")
+    parser.add_argument("--warmup", type=count(0), default=5, help="untimed runs per variant first")
+    add_device_arg(parser)
     parser.add_argument(
         "--no-fuse", action="store_true", help="time the unfused model (default: conv+BN fused)"
     )
+    add_fast_arg(parser, "time the fast path (yolox.inference.fast: fused, SPPF, channels-last)")
+    add_no_latency_arg(parser)
     parser.add_argument(
-        "--fast",
-        action="store_true",
-        help="time the fast path (yolox.inference.fast: fused, SPPF, channels-last)",
-    )
-    parser.add_argument("--no-latency", action="store_true", help="only params and GFLOPs")
-    parser.add_argument(
-        "--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)"
+        "--threads", type=count(1), default=None, help="torch CPU threads (default: torch's choice)"
     )
     parser.add_argument(
         "--output-dir", default="benchmarks/results", help="where the .md and .json go"
@@ -85,24 +91,16 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--tag", default=None, help="output file stem (default attention_cost, or deploy)"
     )
-    parser.add_argument(
-        "--precision",
-        choices=["auto", "fp32", "bf16"],
-        default="fp32",
-        help="attention-cost timing in fp32 (default) or bf16 autocast (auto: bf16 where the "
+    add_precision_arg(
+        parser,
+        "fp32",
+        "attention-cost timing in fp32 (default) or bf16 autocast (auto: bf16 where the "
         "CPU has AMX or AVX-512 BF16)",
     )
     deploy = parser.add_argument_group("--deploy: every CPU deployment path of one checkpoint")
     deploy.add_argument("--deploy", action="store_true", help="measure every deployment path")
-    deploy.add_argument("-f", "--exp_file", default=None, help="the checkpoint's experiment")
-    deploy.add_argument("-c", "--ckpt", default=None, help="checkpoint to deploy")
-    deploy.add_argument(
-        "--max-ap-drop", type=float, default=1.0, help="AP50:95 budget against PyTorch fp32"
-    )
-    deploy.add_argument(
-        "--calib-images", type=int, default=100, help="training images for int8 calibration"
-    )
-    deploy.add_argument("--keep-head-fp32", action="store_true", help="int8: head convs in fp32")
+    add_exp_args(deploy, "checkpoint to deploy", model_name=False, overrides=False)
+    add_int8_check_args(deploy, 100)
     return parser
 
 
@@ -121,7 +119,7 @@ def bench_model(model_name: str, kinds: Sequence[str], args, device: torch.devic
     rows, runners = [], {}
     for kind in ["none", *kinds]:
         model, test_size = _build(model_name, _variant_spec(kind, args.positions))
-        size = (args.tsize, args.tsize) if args.tsize else tuple(test_size)
+        size = parse_tsize(args.tsize) or tuple(test_size)
         info = profile_model(model, size)
         rows.append({"model": model_name, "attention": kind, "tsize": list(size), **info})
         if not args.no_latency:
@@ -176,7 +174,7 @@ def to_markdown(rows: List[Dict], with_latency: bool) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = make_parser().parse_args(argv)
+    args = parse_command_line(make_parser(), argv)
     return run_command("bench", lambda: run(args, argv))
 
 
@@ -206,16 +204,15 @@ def run_deploy(args: argparse.Namespace, argv: Optional[Sequence[str]]) -> int:
     from tqdm import tqdm
 
     from yolox.inference.deploy import measure_deploy_paths
-    from yolox.inference.loading import load_model
+    from yolox.inference.loading import load_model, resolve_checkpoint_path
 
     if not args.exp_file or not args.ckpt:
         raise UserError("--deploy needs the checkpoint (-c) and its experiment (-f)")
-    if args.calib_images < 1:
-        raise UserError(f"--calib-images must be >= 1, got {args.calib_images}")
     exp = get_exp(args.exp_file)
-    if args.tsize:
-        exp.test_size = (args.tsize, args.tsize)
-    loaded = load_model(args.ckpt, exp=exp, device="cpu")
+    tsize = parse_tsize(args.tsize)
+    if tsize:
+        exp.test_size = tsize
+    loaded = load_model(resolve_checkpoint_path(args.ckpt), exp=exp, device="cpu")
     with tqdm(total=12, desc="deploy", unit="step") as bar:
 
         def progress(step: str) -> None:

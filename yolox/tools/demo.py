@@ -27,16 +27,18 @@ from loguru import logger
 
 from yolox.data.datasets.errors import DatasetError
 from yolox.data.datasets.image_io import read_image
-from yolox.inference.cli import (
-    add_model_args,
-    add_runtime_args,
-    build_exp,
-    parse_tsize,
-    require_exported_file,
-)
+from yolox.inference.cli import build_exp, parse_tsize, require_exported_file
 from yolox.inference.loading import resolve_checkpoint_path
 from yolox.inference.visualize import draw_detections
-from yolox.utils.cli_args import add_size_arg, add_threshold_args, parse_command_line
+from yolox.utils.cli_args import (
+    add_device_arg,
+    add_exp_args,
+    add_runtime_args,
+    add_size_arg,
+    add_threshold_args,
+    count,
+    parse_command_line,
+)
 from yolox.utils.errors import UserError, run_command
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
@@ -47,16 +49,16 @@ def make_parser() -> argparse.ArgumentParser:
         "YOLOX demo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("demo", choices=["image", "video", "webcam"], help="input type")
-    add_model_args(parser, "checkpoint (default: <output_dir>/<exp_name>/best_ckpt.pth of the exp)")
+    add_exp_args(parser, overrides=False)
     parser.add_argument(
         "--path", default="./assets/dog.jpg", help="image file, image folder or video file"
     )
-    parser.add_argument("--camid", type=int, default=0, help="webcam id")
+    parser.add_argument("--camid", type=count(0), default=0, help="webcam id")
     parser.add_argument("--save_result", action="store_true", help="write annotated images/videos")
     parser.add_argument(
         "--output-dir", default=None, help="root of the results (default: the exp's output_dir)"
     )
-    parser.add_argument("--device", default="cpu", help="cpu, gpu/cuda, cuda:N or auto")
+    add_device_arg(parser)
     add_threshold_args(parser, conf=0.3, nms=0.3)
     add_size_arg(
         parser, help="test size H [W] (default: the exp's, else the checkpoint's, else 640)"

@@ -34,21 +34,19 @@ from loguru import logger
 
 from yolox.evaluators.coco_scoring import COCO_BACKEND_CHOICES
 from yolox.exp.yolox_base import DATASET_FORMATS
-from yolox.inference.cli import (
-    add_model_args,
-    add_runtime_args,
-    build_exp,
-    parse_tsize,
-    require_exported_file,
-)
+from yolox.inference.cli import build_exp, parse_tsize, require_exported_file
 from yolox.inference.fast import optimize_for_inference
 from yolox.inference.loading import load_model, resolve_checkpoint_path
 from yolox.utils.checkpoint import InferenceSettings, load_checkpoint, safe_path_component
 from yolox.utils.cli_args import (
-    add_local_rank_arg,
+    add_device_arg,
+    add_dist_args,
+    add_exp_args,
     add_overrides_arg,
+    add_runtime_args,
     add_size_arg,
     add_threshold_args,
+    count,
     parse_command_line,
 )
 from yolox.utils.device import select_device
@@ -56,30 +54,15 @@ from yolox.utils.errors import UserError, run_command, run_worker
 from yolox.utils.metric import format_ap
 from yolox.utils.model_utils import fuse_model, get_model_info
 from yolox.utils.precision import describe_precision, inference_precision, precision_autocast
-from yolox.utils.values import arg_type, integer
 
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         "YOLOX eval", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    add_model_args(parser, "checkpoint (default: <output_dir>/<exp_name>/best_ckpt.pth of the exp)")
-    parser.add_argument(
-        "-b", "--batch-size", type=arg_type(integer(1)), default=64, help="total batch size"
-    )
-    parser.add_argument(
-        "-d", "--devices", default=None, type=int, help="number of processes (devices)"
-    )
-    parser.add_argument(
-        "--dist-backend", default="auto", type=str, help="distributed backend (auto: nccl/gloo)"
-    )
-    parser.add_argument("--dist-url", default=None, type=str, help="url for distributed init")
-    parser.add_argument("--num_machines", default=1, type=int)
-    parser.add_argument("--machine_rank", default=0, type=int)
-    add_local_rank_arg(parser)
-    parser.add_argument(
-        "--device", default="auto", help="cpu, gpu/cuda or auto (CUDA when available)"
-    )
+    add_exp_args(parser, overrides=False)
+    add_dist_args(parser)
+    add_device_arg(parser)
     add_threshold_args(parser, conf=None, nms=None, default_note=" (default: the exp's)")
     add_size_arg(parser, help="test size H [W]")
     parser.add_argument("--seed", default=None, type=int, help="random seed")
@@ -100,7 +83,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--workers",
-        type=arg_type(integer(0)),
+        type=count(0),
         default=None,
         help="data loader workers (default: the exp's, at most the CPUs this process may use)",
     )
@@ -327,8 +310,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             raise UserError(f"--backend {args.backend} needs the dataset's experiment: -f or -n")
         exp = prepare_exp(args)
         num_processes = args.devices if args.devices is not None else 1
-        if num_processes < 1:
-            raise UserError(f"-d/--devices must be >= 1, got {num_processes}")
         if args.backend != "torch" and num_processes * args.num_machines > 1:
             raise UserError(f"--backend {args.backend} evaluates in one process; drop -d")
         if num_processes * args.num_machines > 1:

@@ -27,15 +27,15 @@ from __future__ import annotations
 import argparse
 from typing import Optional, Sequence
 
-from yolox.inference.cli import (
+from yolox.inference.cli import check_int8_args, load_for_export, write_checked_int8
+from yolox.inference.loading import class_names_for
+from yolox.utils.cli_args import (
+    add_dynamic_arg,
     add_export_args,
     add_int8_args,
-    check_int8_args,
-    load_for_export,
-    write_checked_int8,
+    count,
+    parse_command_line,
 )
-from yolox.inference.loading import class_names_for
-from yolox.utils.cli_args import parse_command_line
 from yolox.utils.errors import UserError, run_command
 
 
@@ -49,9 +49,13 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--input", default="images", type=str, help="input node name")
     parser.add_argument("--output", default="output", type=str, help="output node name")
     parser.add_argument(
-        "-o", "--opset", default=None, type=int, help="ONNX opset (default 11, raised when needed)"
+        "-o",
+        "--opset",
+        default=None,
+        type=count(7),
+        help="ONNX opset (default 11, raised when needed)",
     )
-    parser.add_argument("--dynamic", action="store_true", help="dynamic batch, height and width")
+    add_dynamic_arg(parser)
     parser.add_argument("--no-onnxsim", action="store_true", help="do not simplify with onnxsim")
     parser.add_argument(
         "--decode_in_inference", action="store_true", help="decode boxes inside the graph"

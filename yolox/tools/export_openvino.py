@@ -7,8 +7,8 @@ Examples::
         --output-name bccd_nano.xml --calib-images 300 --max-ap-drop 1.0 [--accuracy-control]
 
 The IR is converted from the project's ONNX export (raw head outputs; batch, height and width
-dynamic unless ``--static``) and carries the same metadata (class names, test size, strides,
-model config), so ``tools/demo.py --backend openvino --xml FILE``, ``tools/eval.py --backend
+fixed at the export size unless ``--dynamic``, as in tools/export_onnx.py) and carries the same
+metadata (class names, test size, strides, model config), so ``tools/demo.py --backend openvino --xml FILE``, ``tools/eval.py --backend
 openvino --xml FILE`` and ``yolox.inference.ExportedPredictor`` need nothing else.
 
 ``--int8`` also writes ``<name>_int8.xml``: NNCF post-training quantization calibrated on
@@ -40,15 +40,18 @@ from typing import Optional, Sequence
 from loguru import logger
 
 from yolox.inference.cli import (
-    add_export_args,
-    add_int8_args,
     check_int8_args,
     keep_if_it_pays,
     load_for_export,
     write_checked_int8,
 )
 from yolox.inference.loading import class_names_for
-from yolox.utils.cli_args import parse_command_line
+from yolox.utils.cli_args import (
+    add_dynamic_arg,
+    add_export_args,
+    add_int8_args,
+    parse_command_line,
+)
 from yolox.utils.errors import UserError, run_command
 
 
@@ -59,8 +62,9 @@ def make_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_export_args(parser, "yolox.xml")
-    parser.add_argument(
-        "--static", action="store_true", help="fix batch and size at export time (default dynamic)"
+    add_dynamic_arg(parser)
+    parser.add_argument(  # the polarity of earlier versions; static is the default now
+        "--static", action="store_true", dest="deprecated_static", help=argparse.SUPPRESS
     )
     add_int8_args(parser, "NNCF post-training quantization", accuracy_control=True)
     parser.add_argument(
@@ -97,6 +101,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             save_openvino,
         )
 
+        if args.deprecated_static:
+            logger.warning(
+                "--static is deprecated: the IR is static by default now, as with "
+                "export_onnx; --dynamic makes batch, height and width dynamic"
+            )
+            if args.dynamic:
+                raise UserError("--static and --dynamic contradict each other: give one")
         if not args.output_name.endswith(".xml"):
             raise UserError(f"--output-name must end in .xml, got {args.output_name}")
         check_int8_args(args)
@@ -111,7 +122,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             test_size=tsize,
             class_names=class_names_for(loaded, exp),
             config=loaded.config,
-            dynamic=not args.static,
+            dynamic=args.dynamic,
             batch_size=args.batch_size,
         )
         print(f"saved {args.output_name}")

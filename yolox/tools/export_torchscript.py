@@ -16,8 +16,9 @@ from __future__ import annotations
 import argparse
 from typing import Optional, Sequence
 
-from yolox.inference.cli import add_export_args, load_for_export
+from yolox.inference.cli import load_for_export
 from yolox.inference.loading import class_names_for
+from yolox.utils.cli_args import add_export_args, parse_command_line
 from yolox.utils.errors import run_command
 
 
@@ -35,7 +36,7 @@ def make_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    args = make_parser().parse_args(argv)
+    args = parse_command_line(make_parser(), argv)
 
     def body() -> int:
         from yolox.inference.export import export_torchscript

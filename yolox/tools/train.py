@@ -58,9 +58,7 @@ def check_args(args: argparse.Namespace, exp) -> None:
         latest = os.path.join(exp.output_dir, args.experiment_name, "latest_ckpt.pth")
         if not os.path.isfile(latest):
             raise UserError(f"--resume without -c needs {latest}, which does not exist")
-    kind = (args.logger or "tensorboard").lower()
-    if kind not in ("tensorboard", "wandb", "mlflow"):
-        raise UserError(f"--logger must be tensorboard, wandb or mlflow, got {args.logger!r}")
+    kind = args.logger  # one of LOGGERS: the parser checks it
     if importlib.util.find_spec(kind) is None:
         raise UserError(f"--logger {kind} needs the '{kind}' package: pip install {kind}")
 

@@ -22,12 +22,19 @@ import torch
 
 from yolox.data.datasets.image_io import read_image
 from yolox.inference.attention_maps import AttentionMap, attention_modules, capture_attention_maps
-from yolox.inference.cli import add_model_args, build_exp, parse_tsize
+from yolox.inference.cli import build_exp, parse_tsize
 from yolox.inference.loading import load_model, resolve_checkpoint_path
 from yolox.inference.predictor import letterbox
-from yolox.utils.cli_args import add_overrides_arg, add_size_arg, parse_command_line
+from yolox.utils.cli_args import (
+    add_device_arg,
+    add_exp_args,
+    add_overrides_arg,
+    add_size_arg,
+    parse_command_line,
+)
 from yolox.utils.device import model_device
 from yolox.utils.errors import UserError, run_command
+from yolox.utils.values import arg_type, number
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -36,12 +43,14 @@ def make_parser() -> argparse.ArgumentParser:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    add_model_args(parser, "checkpoint of a model with attention")
+    add_exp_args(parser, "checkpoint of a model with attention", overrides=False)
     parser.add_argument("--path", required=True, help="input image")
     parser.add_argument("--output-dir", required=True, help="folder for the PNG files")
     add_size_arg(parser, help="input size H [W] (default: exp's, else the checkpoint's, else 640)")
-    parser.add_argument("--device", default="cpu", help="cpu, gpu/cuda or auto")
-    parser.add_argument("--alpha", type=float, default=0.5, help="heat map opacity")
+    add_device_arg(parser)
+    parser.add_argument(
+        "--alpha", type=arg_type(number(0.0, 1.0), float), default=0.5, help="heat map opacity"
+    )
     add_overrides_arg(parser)
     return parser
 

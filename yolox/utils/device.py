@@ -9,7 +9,30 @@ from torch import nn
 
 from .errors import UserError
 
-__all__ = ["select_device", "device_type", "model_device", "synchronize_device"]
+__all__ = [
+    "check_device_name",
+    "select_device",
+    "device_type",
+    "model_device",
+    "synchronize_device",
+]
+
+#: what ``--device`` and every ``device=`` argument accept (one rule for every tool)
+DEVICE_CHOICES = "auto (CUDA when available, else CPU), cpu, cuda (or gpu) or cuda:N"
+
+
+def check_device_name(name: str) -> str:
+    """``name`` when it names a device (``auto``, ``gpu`` or anything ``torch.device`` parses),
+    else a :class:`UserError`; whether CUDA is present is decided later, by :func:`select_device`.
+    """
+    choice = name.lower()
+    if choice in ("auto", "gpu"):
+        return name
+    try:
+        torch.device(choice)
+    except RuntimeError:
+        raise UserError(f"{name!r} is not a device: use {DEVICE_CHOICES}") from None
+    return name
 
 
 def select_device(name: Optional[Union[str, torch.device]] = None) -> torch.device:
@@ -19,17 +42,10 @@ def select_device(name: Optional[Union[str, torch.device]] = None) -> torch.devi
     """
     if isinstance(name, torch.device):
         return name
-    choice = (name or "auto").lower()
+    choice = check_device_name(name or "auto").lower()
     if choice == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if choice == "gpu":
-        choice = "cuda"
-    try:
-        device = torch.device(choice)
-    except RuntimeError:
-        raise UserError(
-            f"--device {name!r} is not a device: use cpu, cuda (or gpu), cuda:N or auto"
-        ) from None
+    device = torch.device("cuda" if choice == "gpu" else choice)
     if device.type == "cuda" and not torch.cuda.is_available():
         raise UserError(
             f"device {name!r} requested but CUDA is not available on this machine; use --device cpu"

@@ -36,14 +36,15 @@ class Problem:
 
     @property
     def text(self) -> str:
-        """The message without a repeat of the file path (errors from image decoding name it).
+        """The message without a repeat of the file path (errors from image decoding end in
+        ``: <path>``).
 
-        Only the whole path is dropped: a longer path that starts with it (a file inside the
-        folder this problem is about) is kept as it is.
+        Only ``: <path>`` with the whole path is dropped: a longer path that starts with it (a
+        file inside the folder this problem is about) and any other mention are kept as they
+        are, so the message stays readable and names every path in full.
         """
         whole = re.escape(self.file) + r"(?![\\/\w.-])"
-        text = re.sub(": " + whole, "", self.message)
-        return re.sub(whole, "the file", text)
+        return re.sub(": " + whole, "", self.message)
 
     def __str__(self) -> str:
         return f"{self.severity.upper()}: {self.file}: {self.text}"
