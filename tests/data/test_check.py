@@ -113,3 +113,16 @@ def test_cli_as_module(make_voc):
     )
     assert result.returncode == 0, result.stderr
     assert "0 error(s)" in result.stdout
+
+
+def test_a_problem_drops_only_the_trailing_repeat_of_its_path():
+    from yolox.data.datasets.errors import Problem
+
+    listed = Problem(
+        "error", "voc", "image set file not found: voc/ImageSets/Main/a.txt (available: ['voc'])"
+    )
+    assert listed.text == listed.message  # the list's path and the set named like the root stay
+    decoded = Problem(
+        "warning", "/d/a.jpg", "truncated JPEG (no end-of-image marker): /d/a.jpg; more"
+    )
+    assert str(decoded) == "WARNING: /d/a.jpg: truncated JPEG (no end-of-image marker); more"

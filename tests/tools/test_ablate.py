@@ -393,11 +393,16 @@ def test_labels_of_nearby_points_alternate_above_and_below():
 
 @pytest.mark.parametrize(
     "flag, value, message",
-    [("--last-k", "0", "--last-k must be at least 1"), ("--margin", "-1", "must be positive")],
+    [
+        ("--last-k", "0", "argument --last-k: must be an integer >= 1, got '0'"),
+        ("--margin", "-1", "argument --margin: must be a finite number > 0.0, got '-1'"),
+    ],
 )
-def test_bad_analysis_settings_are_user_errors(tmp_path, capsys, flag, value, message):
+def test_bad_analysis_settings_are_usage_errors(tmp_path, capsys, flag, value, message):
     exp_file = _write_exp(tmp_path / "exp")
     argv = _argv(exp_file, tmp_path / "out", ["none", "se"], [0], flag, value)
-    assert ablate.main(argv) == 2
+    with pytest.raises(SystemExit) as info:  # the parser checks values, before any run starts
+        ablate.main(argv)
+    assert info.value.code == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "out" / "runs").exists()

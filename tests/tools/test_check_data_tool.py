@@ -96,3 +96,27 @@ def test_splits_the_exp_does_not_use_are_named(tmp_path, capsys):
         write_voc_flat(data / split, [bad_entries()[0], bad_entries()[2]])
     assert main(["-f", str(_exp_file(tmp_path, data)), "--no-decode"]) == 0
     assert "splits in the data that the exp does not use: test" in capsys.readouterr().out
+
+
+def test_a_missing_image_set_file_is_named_once_in_full(tmp_path, capsys):
+    """A VOC root without ImageSets/Main: the list's full path once, the root by name (no
+    "the file" standing in for a folder), through the one tool and its exit status."""
+    root = tmp_path / "voc"
+    (root / "Annotations").mkdir(parents=True)
+    (root / "JPEGImages").mkdir()
+    assert main(["--voc", str(root), "--image-sets", "a", "--no-decode"]) == 1
+    out = capsys.readouterr().out
+    missing = str(root / "ImageSets" / "Main" / "a.txt")
+    assert out.count(missing) == 1, out
+    assert f"ERROR: {root}: image set file not found: {missing} (available: none)" in out
+    assert f"; {root} has no ImageSets/Main: for images with XMLs beside them" in out
+    assert "the file" not in out and "1 error(s), 0 warning(s)" in out
+
+
+def test_a_folder_and_an_exp_are_one_command_with_one_error_path(tmp_path, capsys):
+    assert main(["--coco", str(tmp_path / "a.json")]) == 2  # run_command: one line, exit 2
+    assert capsys.readouterr().err.strip() == (
+        "check_data: error: --coco needs the image folder: --images DIR"
+    )
+    assert main(["--voc", str(tmp_path), "max_epoch", "3"]) == 2
+    assert "need an experiment (-f)" in capsys.readouterr().err

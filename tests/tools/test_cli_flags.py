@@ -252,3 +252,29 @@ def test_sizes_are_checked_by_the_parser(capsys):
         parse_command_line(_parser("eval"), ["-c", "x.pth", "--tsize", "100"])
     assert info.value.code == 2
     assert "--tsize: sizes must be positive multiples of 32, got 100" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("tool", "argv", "message"),
+    [
+        (
+            "export_onnx",
+            ["--int8", "--calib-images", "0"],
+            "--calib-images: must be an integer >= 1",
+        ),
+        ("export_openvino", ["--speed-runs", "0"], "--speed-runs: must be an integer >= 1"),
+        ("bench", ["--deploy", "--calib-images", "-2"], "--calib-images: must be an integer >= 1"),
+        ("export_torchscript", ["-b", "0"], "-b/--batch-size: must be an integer >= 1"),
+        ("eval", ["-d", "0"], "-d/--devices: must be an integer >= 1"),
+        ("train", ["--num_machines", "0"], "--num_machines: must be an integer >= 1"),
+        ("train", ["--dist-backend", "nccI"], "--dist-backend: invalid choice: 'nccI'"),
+        ("ablate", ["-f", "e.py", "--variants", "se", "--latency-runs", "0"], "must be an integer"),
+        ("bench", ["--runs", "0"], "--runs: must be an integer >= 1"),
+        ("visualize_attention", ["--alpha", "2"], "--alpha: must be a finite number >= 0.0"),
+    ],
+)
+def test_values_are_checked_by_the_parser_the_same_way_in_every_tool(tool, argv, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        parse_command_line(_parser(tool), argv)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
