@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from test_trainer import load, make_args, make_exp
+from toy_exp import load, make_args, make_exp
 
 import yolox.core.trainer as trainer_module
 from yolox.core.trainer import Trainer

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from loguru import logger
-from test_trainer import make_args, make_exp
+from toy_exp import make_args, make_exp
 
 from yolox.core.trainer import Trainer
 

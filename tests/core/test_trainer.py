@@ -6,7 +6,7 @@ import os
 
 import pytest
 import torch
-from toy_exp import Exp, make_args
+from toy_exp import load, make_args, make_exp
 
 import yolox.utils.checkpoint as ckpt_module
 from yolox.core.errors import EXIT_DIVERGED, TrainingDiverged
@@ -27,20 +27,6 @@ class StoppingTrainer(Trainer):
         if self.progress_in_iter + 1 == self.stop_at:
             raise Interrupted
         super().train_one_iter()
-
-
-def make_exp(tmp_path, **fields) -> Exp:
-    exp = Exp()
-    exp.output_dir = str(tmp_path)
-    exp.max_epoch = 3
-    exp.dataset_size = 12
-    for key, value in fields.items():
-        setattr(exp, key, value)
-    return exp
-
-
-def load(path) -> dict:
-    return torch.load(path, map_location="cpu", weights_only=True)
 
 
 @pytest.fixture

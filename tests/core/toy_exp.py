@@ -125,6 +125,22 @@ class ToyEvaluator:
         return ap, min(1.0, ap * 1.5), f"toy AP {ap:.4f}"
 
 
+def make_exp(tmp_path, **fields) -> Exp:
+    """The toy exp writing into ``tmp_path``: 3 epochs of 12 images (``fields`` overrides)."""
+    exp = Exp()
+    exp.output_dir = str(tmp_path)
+    exp.max_epoch = 3
+    exp.dataset_size = 12
+    for key, value in fields.items():
+        setattr(exp, key, value)
+    return exp
+
+
+def load(path) -> dict:
+    """A checkpoint file as saved (CPU, weights only)."""
+    return torch.load(path, map_location="cpu", weights_only=True)
+
+
 class Exp(BaseYoloxExp):
     def __init__(self) -> None:
         super().__init__()

@@ -1,10 +1,12 @@
-"""Session fixtures of the inference tests: a nano trained on the generated shapes dataset."""
+"""Fixtures of the inference tests: a nano trained on the generated shapes dataset, a fake
+official release of the weights."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
+from yolox.testing.fake_release import release_file
 from yolox.testing.shapes_training import TrainedShapes, shapes_exp, train_shapes_nano
 
 
@@ -20,3 +22,13 @@ def trained_synthetic(tmp_path_factory) -> TrainedShapes:
         return train_shapes_nano(exp, steps=200)
     finally:
         torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def release(tmp_path, shared_fixtures, monkeypatch):
+    """A folder holding yolox_nano.pth; the cache under tmp_path; the URL base pointing at it."""
+    folder = tmp_path / "release"
+    release_file(shared_fixtures, "yolox_nano", folder / "yolox_nano.pth")
+    monkeypatch.setenv("YOLOX_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("YOLOX_WEIGHTS_URL", folder.as_uri())
+    return folder

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import http.server
-import json
 import threading
 from pathlib import Path
 
@@ -26,41 +25,8 @@ from yolox.inference.pretrained import (
     verify_pretrained,
 )
 from yolox.models.build import MODEL_ZOO
+from yolox.testing.fake_release import cache_files, release_file
 from yolox.utils.download import DownloadError
-
-DTYPES = {"float32": torch.float32, "int64": torch.int64}
-
-
-def release_file(fixtures: Path, model: str, path: Path, seed: int = 0) -> Path:
-    """A checkpoint in the official layout with exactly the official keys, shapes and dtypes."""
-    keys = json.loads((fixtures / "state_dict_keys" / f"{model}.json").read_text())["keys"]
-    gen = torch.Generator().manual_seed(seed)
-    state = {}
-    for name, shape, dtype in keys:
-        if name.endswith("running_var"):  # a variance: positive
-            state[name] = torch.rand(shape, generator=gen) + 0.5
-        elif DTYPES[dtype].is_floating_point:
-            state[name] = torch.randn(shape, generator=gen) * 0.1
-        else:
-            state[name] = torch.zeros(shape, dtype=DTYPES[dtype])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"model": state}, path)
-    return path
-
-
-@pytest.fixture
-def release(tmp_path, shared_fixtures, monkeypatch):
-    """A folder holding yolox_nano.pth; the cache under tmp_path; the URL base pointing at it."""
-    folder = tmp_path / "release"
-    release_file(shared_fixtures, "yolox_nano", folder / "yolox_nano.pth")
-    monkeypatch.setenv("YOLOX_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("YOLOX_WEIGHTS_URL", folder.as_uri())
-    return folder
-
-
-def cache_files(tmp_path: Path):
-    cache = tmp_path / "cache"
-    return sorted(p.name for p in cache.iterdir()) if cache.exists() else []
 
 
 def test_every_zoo_model_has_a_release_file():

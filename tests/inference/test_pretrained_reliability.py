@@ -8,14 +8,14 @@ import time
 
 import pytest
 from loguru import logger
-from test_pretrained import cache_files, release  # noqa: F401  (the fake release fixture)
 
 from yolox.inference.pretrained import pretrained_name, pretrained_weights
+from yolox.testing.fake_release import cache_files
 from yolox.tools.train import main as train_main
 from yolox.utils.download import DownloadError
 
 
-def test_a_killed_downloads_part_files_are_removed_at_next_use(release, tmp_path):  # noqa: F811
+def test_a_killed_downloads_part_files_are_removed_at_next_use(release, tmp_path):
     cache = tmp_path / "cache"
     cache.mkdir()
     stale = cache / ".yolox_nano.pth.k1ll3d.part"
@@ -39,7 +39,7 @@ def test_offline_leaves_no_empty_cache_folder(tmp_path, monkeypatch):
 
 
 def test_a_folder_named_like_a_model_says_both_matched_and_uses_the_weights(
-    release,  # noqa: F811
+    release,
     tmp_path,
     monkeypatch,
 ):
@@ -58,7 +58,7 @@ def test_a_folder_named_like_a_model_says_both_matched_and_uses_the_weights(
 
 
 def test_train_with_a_model_named_folder_in_cwd_does_not_say_checkpoint_not_found(
-    release,  # noqa: F811
+    release,
     tmp_path,
     monkeypatch,
     capsys,

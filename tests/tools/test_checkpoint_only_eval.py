@@ -7,9 +7,9 @@ import shutil
 import pytest
 import torch
 from loguru import logger
-from test_resume_class_names import _exp_file
 
 import yolox.tools.eval as eval_tool
+from yolox.testing.name_layouts import write_layout_exp as _exp_file
 from yolox.tools.train import main as train_main
 
 

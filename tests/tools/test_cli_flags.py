@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import ast
 import importlib
+import re
 from pathlib import Path
 
 import pytest
@@ -278,3 +279,34 @@ def test_values_are_checked_by_the_parser_the_same_way_in_every_tool(tool, argv,
         parse_command_line(_parser(tool), argv)
     assert info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+DOCS = ("README.md", "docs/*.md", "datasets/README.md", "benchmarks/*.md")
+
+
+def _documented_command_lines():
+    """Every ``python tools/X.py ...`` of the docs (continuations joined, ``[optional]`` parts
+    kept, placeholders with ``|`` or ``...`` left out), as (doc, tool, argv)."""
+    import shlex
+
+    root = PACKAGE.parent
+    found = []
+    for pattern in DOCS:
+        for doc in sorted(root.glob(pattern)):
+            text = doc.read_text().replace("\\\n", " ")
+            for tool, rest in re.findall(r"python tools/(\w+)\.py([^`\n#]*)", text):
+                if tool in ("onnx_inference", "X") or "|" in rest or "..." in rest:
+                    continue
+                line = re.sub(r"\[([^\]]*)\]", r"\1", rest)
+                found.append((doc.name, tool, shlex.split(line)))
+    return found
+
+
+def test_the_documented_command_lines_parse():
+    lines = _documented_command_lines()
+    assert len(lines) > 30 and {tool for _, tool, _ in lines} >= {"train", "check_data"}
+    for doc, tool, argv in lines:
+        try:
+            parse_command_line(_parser(tool), argv)
+        except SystemExit as exc:
+            raise AssertionError(f"{doc}: python tools/{tool}.py {' '.join(argv)}") from exc
