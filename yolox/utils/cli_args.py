@@ -22,6 +22,7 @@ from typing import Any, Optional, Sequence, Union
 
 from .device import DEVICE_CHOICES, check_device_name
 from .errors import UserError
+from .precision import PRECISIONS
 from .values import arg_type, integer, number
 
 __all__ = [
@@ -46,7 +47,6 @@ __all__ = [
     "count",
     "parse_command_line",
     "LOGGERS",
-    "PRECISIONS",
 ]
 
 #: a parser or an argument group of one
@@ -54,8 +54,6 @@ Parser = Union[argparse.ArgumentParser, "argparse._ArgumentGroup"]
 
 #: training trackers (``-l/--logger``)
 LOGGERS = ("tensorboard", "wandb", "mlflow")
-#: CPU precisions (``--precision``)
-PRECISIONS = ("auto", "fp32", "bf16")
 _SPILLED = "_overrides_after_size"
 CKPT_HELP = "checkpoint (default: <output_dir>/<exp_name>/best_ckpt.pth of the exp)"
 
