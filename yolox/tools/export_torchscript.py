@@ -8,7 +8,8 @@ As in official YOLOX the traced model returns decoded ``(cx, cy, w, h, obj, cls.
 pixels; decoding is traced at the export size, so feed that size. ``--raw-output`` traces the
 raw head instead (any batch and any H/W multiple of 32; decode with
 ``yolox.inference.decode_outputs``). Class names and sizes are stored in the archive's extra
-file ``yolox.json``.
+file ``yolox.json``. A trace is bound to the device it was made on: ``--device`` (default auto:
+CUDA when available) decides it; ``--device cpu`` makes a CPU archive.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ from __future__ import annotations
 import argparse
 from typing import Optional, Sequence
 
+from loguru import logger
+
 from yolox.inference.cli import load_for_export
 from yolox.inference.loading import class_names_for
 from yolox.utils.cli_args import add_export_args, parse_command_line
+from yolox.utils.device import model_device
 from yolox.utils.errors import run_command
 
 
@@ -52,6 +56,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             config=loaded.config,
         )
         print(f"saved {path}")
+        traced_on = model_device(loaded.model)
+        if traced_on.type != "cpu":  # --device auto on a GPU machine: say what that means
+            logger.warning(
+                f"traced on {traced_on}: the archive runs its traced operations there; "
+                "--device cpu for an archive that runs on the CPU"
+            )
         return 0
 
     return run_command("export_torchscript", body)
