@@ -38,6 +38,10 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--no-aug-epochs", type=int, default=None, help="default: epochs // 5")
     parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument(
+        "-c", "--ckpt", default=None,
+        help="fine-tune every run from this checkpoint (a far smaller seed spread than from scratch)",
+    )
     parser.add_argument("--work-dir", default="/tmp/bf16_study", help="training outputs")
     parser.add_argument("--output", default=None, help="write the results as JSON here")
     return parser
@@ -59,6 +63,8 @@ def train(args, seed: int, precision: str) -> tuple:
     command += ["seed", str(seed), "max_epoch", str(args.epochs), "no_aug_epochs", str(no_aug)]
     command += ["eval_interval", str(args.epochs), "output_dir", args.work_dir]
     command += ["save_history_ckpt", "False"]
+    if args.ckpt:
+        command += ["-c", args.ckpt]
     start = time.perf_counter()
     _run(command)
     return Path(args.work_dir) / name / "best_ckpt.pth", time.perf_counter() - start
