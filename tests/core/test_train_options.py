@@ -99,3 +99,13 @@ def test_the_trainer_converts_a_namespace_once_at_its_entry(tmp_path):
         Trainer(exp, make_args("run", max_epoch=1))  # an exp field is no training option
     with pytest.raises(UserError, match="-b/--batch-size must be an integer >= 1, got 0"):
         Trainer(exp, make_args("run", batch_size=0))
+
+
+def test_the_train_command_checks_its_options_first(tmp_path, capsys):
+    from yolox.tools.train import main
+
+    missing = str(tmp_path / "no_such_exp.py")  # never read: the options are checked first
+    assert main(["-f", missing, "--device", "cpu", "--dist-timeout", "0"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.endswith("--dist-timeout must be a finite number > 0, got 0.0")
+    assert "\n" not in err
