@@ -1,7 +1,6 @@
-"""Command-line arguments of a training run, shared by tools/train.py and the ablation runner.
-
-They live in the core layer so that library code (yolox.ablation) can build the same defaults
-without importing the tools layer above it.
+"""The train command's flags. Each one fills the :class:`~yolox.core.train_options.TrainOptions`
+field of its ``dest`` name, where the option's type, default and check are declared
+(tests/core/test_train_options.py keeps the two in step: same names, same defaults).
 """
 
 from __future__ import annotations
