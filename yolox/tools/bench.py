@@ -39,6 +39,7 @@ from yolox.utils.device import select_device
 from yolox.utils.errors import UserError, run_command
 from yolox.utils.model_utils import fuse_model
 from yolox.utils.precision import cpu_description, resolve_precision
+from yolox.utils.tables import markdown_table
 
 DEFAULT_MODELS = ("yolox-nano", "yolox-tiny", "yolox-s")
 
@@ -152,25 +153,22 @@ def bench_model(model_name: str, kinds: Sequence[str], args, device: torch.devic
 
 
 def to_markdown(rows: List[Dict], with_latency: bool) -> str:
-    header = "| model | attention | input | params (M) | +params | GFLOPs | +GFLOPs |"
-    rule = "|---|---|---|---:|---:|---:|---:|"
+    headers = ["model", "attention", "input", "params (M)", "+params", "GFLOPs", "+GFLOPs"]
+    align = "lllrrrr"
     if with_latency:
-        header += " latency median (ms) | IQR (ms) | vs none | vs none IQR |"
-        rule += "---:|---:|---:|---|"
-    lines = [header, rule]
+        headers += ["latency median (ms)", "IQR (ms)", "vs none", "vs none IQR"]
+        align += "rrrl"
+    cells = []
     for r in rows:
-        line = (
-            f"| {r['model']} | {r['attention']} | {r['tsize'][0]}x{r['tsize'][1]} | {r['params_m']:.3f} | "
-            f"{r['extra_params']:,} | {r['gflops']:.3f} | {r['extra_gflops']:.4f} |"
-        )
+        row = [r["model"], r["attention"], f"{r['tsize'][0]}x{r['tsize'][1]}"]
+        row += [f"{r['params_m']:.3f}", f"{r['extra_params']:,}", f"{r['gflops']:.3f}"]
+        row.append(f"{r['extra_gflops']:.4f}")
         if with_latency:
             low, high = r["latency_ratio_iqr"]
-            line += (
-                f" {r['median_ms']:.1f} | {r['iqr_ms']:.1f} | {r['latency_ratio']:.3f} |"
-                f" {low:.3f}-{high:.3f} |"
-            )
-        lines.append(line)
-    return "\n".join(lines)
+            row += [f"{r['median_ms']:.1f}", f"{r['iqr_ms']:.1f}", f"{r['latency_ratio']:.3f}"]
+            row.append(f"{low:.3f}-{high:.3f}")
+        cells.append(row)
+    return markdown_table(headers, cells, align)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
