@@ -33,7 +33,7 @@ def test_the_transfer_is_torch_hubs_and_the_file_lands_atomically(source, tmp_pa
     real = torch.hub.download_url_to_file
 
     def spy(url, dst, *args, **kwargs):
-        calls.append((url, dst))
+        calls.append((url, dst, kwargs))
         return real(url, dst, *args, **kwargs)
 
     monkeypatch.setattr(torch.hub, "download_url_to_file", spy)
@@ -42,6 +42,7 @@ def test_the_transfer_is_torch_hubs_and_the_file_lands_atomically(source, tmp_pa
     assert download_file(source.as_uri(), target, sha256=digest, progress=False) == target
     assert target.read_bytes() == PAYLOAD
     assert len(calls) == 1 and calls[0][0] == source.as_uri()
+    assert calls[0][2]["hash_prefix"] == digest  # torch checks the known SHA-256
     staged = os.path.basename(calls[0][1])  # torch wrote beside the target, not onto it
     assert staged.startswith(".weights.pth.") and staged.endswith(".part")
     assert os.listdir(target.parent) == ["weights.pth"]
@@ -49,7 +50,7 @@ def test_the_transfer_is_torch_hubs_and_the_file_lands_atomically(source, tmp_pa
 
 def test_checksum_and_verify_reject_before_the_cache(source, tmp_path):
     target = tmp_path / "cache" / "weights.pth"
-    with pytest.raises(DownloadError, match="SHA-256 .* expected 0000"):
+    with pytest.raises(DownloadError, match="does not have the SHA-256 0{64}"):
         download_file(source.as_uri(), target, sha256="0" * 64, progress=False)
 
     def refuse(path):

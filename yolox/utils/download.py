@@ -1,9 +1,9 @@
 """Fetch a file into the local cache through ``torch.hub.download_url_to_file``.
 
-torch does the transfer (temporary file, rename, progress bar). What it does not do is ours: the
-cache location (:func:`cache_dir`), a download cut short (torch keeps whatever arrived; the size
-the server announced is compared here), the SHA-256 against a known table, the caller's
-``verify`` check before the file reaches the cache, a timeout, leftovers of killed downloads,
+torch does the transfer (temporary file, rename, SHA-256 check, progress bar). What it does not
+do is ours: the cache location (:func:`cache_dir`), the known SHA-256 handed to it, a download
+cut short (torch keeps whatever arrived; the size the server announced is compared here), the
+caller's ``verify`` check before the file reaches the cache, a timeout, leftovers of killed downloads,
 and one clear :class:`DownloadError` (a :class:`~yolox.utils.errors.UserError`) for every
 failure. Nothing here runs at import time; a file is only fetched when a caller asks for it.
 """
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import glob
-import hashlib
 import http.client
 import os
 import socket
@@ -71,14 +70,6 @@ def _announced_size(url: str, timeout_s: float) -> Optional[int]:
     return int(announced) if announced and announced.isdigit() else None
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def download_file(
     url: str,
     target: Union[str, os.PathLike],
@@ -105,9 +96,19 @@ def download_file(
         expected_size = _announced_size(url, timeout_s)
         if progress:  # torch's bar has no label: say what it counts
             sys.stderr.write(f"downloading {url} to {target}\n")
+        expected_sha = sha256.lower() if sha256 is not None else None
         try:
             with _socket_timeout(timeout_s):
-                torch.hub.download_url_to_file(url, os.fspath(tmp_path), progress=progress)
+                torch.hub.download_url_to_file(
+                    url, os.fspath(tmp_path), hash_prefix=expected_sha, progress=progress
+                )
+        except RuntimeError as exc:  # torch's hash check; it has removed the file
+            if expected_sha is None or "hash" not in str(exc):
+                raise
+            raise DownloadError(
+                f"download of {url} does not have the SHA-256 {expected_sha} ({exc}): the file "
+                "is corrupt, cut short or not the published one; run again to retry"
+            ) from exc
         except _NETWORK_ERRORS as exc:
             raise DownloadError(f"cannot download {url}: {exc}") from exc
         received = tmp_path.stat().st_size
@@ -115,11 +116,6 @@ def download_file(
             raise DownloadError(
                 f"download of {url} is incomplete: received {received} of {expected_size} bytes "
                 "(connection dropped?); run again to retry"
-            )
-        if sha256 is not None and _sha256(tmp_path) != sha256.lower():
-            raise DownloadError(
-                f"download of {url} has SHA-256 {_sha256(tmp_path)}, expected {sha256.lower()}: "
-                "the file is corrupt or not the published one"
             )
         if verify is not None:
             verify(tmp_path)
