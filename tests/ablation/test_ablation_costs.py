@@ -37,8 +37,8 @@ def test_bench_and_ablation_give_identical_counts_for_the_same_model():
     ablation = measure_costs(build, variants, (64, 64), runs=2, warmup=1)
     for label in ("none", "se"):
         assert {k: bench[label][k] for k in COUNTS} == {k: ablation[label][k] for k in COUNTS}
-        assert bench[label]["latency_ratio"] == ablation[label]["latency_ratio"] or label == "se"
-    assert ablation["none"]["latency_ratio"] == 1.0
+        assert bench[label]["runs"] == ablation[label]["latency_runs"] == 2
+    assert bench["none"]["latency_ratio"] == ablation["none"]["latency_ratio"] == 1.0
     assert bench["se"]["extra_params"] == ablation["se"]["params"] - ablation["none"]["params"]
 
 
