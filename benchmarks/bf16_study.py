@@ -27,6 +27,7 @@ from typing import List, Optional, Sequence
 import torch
 
 from yolox.utils.precision import cpu_description
+from yolox.utils.tables import markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -104,15 +105,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(
         f"\n{command}\nCPU: {cpu['cpu']} (flags: {', '.join(cpu['cpu_flags'])}), torch {torch.__version__}\n"
     )
-    print(
-        "| seed | training | train (s) | AP50:95 fp32 eval | AP50:95 bf16 eval | AP50 fp32 eval |"
-    )
-    print("|---|---|---:|---:|---:|---:|")
-    for r in rows:
-        print(
-            f"| {r['seed']} | {r['train']} | {r['train_s']:.0f} | {r['eval_fp32'][0]:.2f} | "
-            f"{r['eval_bf16'][0]:.2f} | {r['eval_fp32'][1]:.2f} |"
-        )
+    headers = ["seed", "training", "train (s)", "AP50:95 fp32 eval", "AP50:95 bf16 eval"]
+    headers.append("AP50 fp32 eval")
+    cells = [
+        [r["seed"], r["train"], f"{r['train_s']:.0f}", f"{r['eval_fp32'][0]:.2f}"]
+        + [f"{r['eval_bf16'][0]:.2f}", f"{r['eval_fp32'][1]:.2f}"]
+        for r in rows
+    ]
+    print(markdown_table(headers, cells, "llrrrr"))
     spread = statistics.stdev(fp32) if len(fp32) > 1 else float("nan")
     print(
         f"\npaired AP50:95 difference, bf16 - fp32 training: {', '.join(f'{d:+.2f}' for d in paired)}"

@@ -64,6 +64,7 @@ from yolox.testing.official_yolox import OfficialYoloxModel
 from yolox.utils.errors import run_command
 from yolox.utils.model_utils import fuse_model, profile_model
 from yolox.utils.precision import cpu_description
+from yolox.utils.tables import markdown_table
 from yolox.utils.timing import latency_against_baseline
 
 
@@ -313,19 +314,16 @@ def bench(spec: str, args) -> List[Dict]:
 
 
 def to_markdown(rows: Sequence[Dict]) -> str:
-    lines = [
-        "| model | input | variant | median (ms) | IQR (ms) | vs eager fused | its IQR | GFLOP/s "
-        "| max abs diff | max rel diff | setup (s) |",
-        "|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|",
+    headers = ["model", "input", "variant", "median (ms)", "IQR (ms)", "vs eager fused"]
+    headers += ["its IQR", "GFLOP/s", "max abs diff", "max rel diff", "setup (s)"]
+    cells = [
+        [r["model"], r["size"], r["variant"], f"{r['median_ms']:.1f}", f"{r['iqr_ms']:.1f}"]
+        + [f"{r['vs_fused']:.3f}", f"{r['vs_fused_q1']:.3f}-{r['vs_fused_q3']:.3f}"]
+        + [f"{r['gflops'] / r['median_ms'] * 1e3:.0f}", f"{r['max_abs_diff']:.2e}"]
+        + [f"{r['max_rel_diff']:.2e}", f"{r['setup_s']:.1f}"]
+        for r in rows
     ]
-    for r in rows:
-        lines.append(
-            f"| {r['model']} | {r['size']} | {r['variant']} | {r['median_ms']:.1f} | "
-            f"{r['iqr_ms']:.1f} | {r['vs_fused']:.3f} | {r['vs_fused_q1']:.3f}-{r['vs_fused_q3']:.3f} | "
-            f"{r['gflops'] / r['median_ms'] * 1e3:.0f} | "
-            f"{r['max_abs_diff']:.2e} | {r['max_rel_diff']:.2e} | {r['setup_s']:.1f} |"
-        )
-    return "\n".join(lines)
+    return markdown_table(headers, cells, "lllrrrlrrrr")
 
 
 def run(args, argv: Sequence[str]) -> int:
