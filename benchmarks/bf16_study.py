@@ -40,7 +40,9 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-aug-epochs", type=int, default=None, help="default: epochs // 5")
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument(
-        "-c", "--ckpt", default=None,
+        "-c",
+        "--ckpt",
+        default=None,
         help="fine-tune every run from this checkpoint (a far smaller seed spread than from scratch)",
     )
     parser.add_argument("--work-dir", default="/tmp/bf16_study", help="training outputs")
@@ -66,9 +68,16 @@ def train(args, seed: int, precision: str) -> tuple:
     command += ["save_history_ckpt", "False"]
     if args.ckpt:
         command += ["-c", args.ckpt]
+    run_dir = Path(args.work_dir) / name
+    timing = run_dir / "study_seconds.json"
+    if timing.is_file() and (run_dir / "best_ckpt.pth").is_file():
+        # a run finished by an earlier, interrupted invocation of this study: reuse it
+        return run_dir / "best_ckpt.pth", json.loads(timing.read_text())["seconds"]
     start = time.perf_counter()
     _run(command)
-    return Path(args.work_dir) / name / "best_ckpt.pth", time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    timing.write_text(json.dumps({"seconds": seconds}))
+    return run_dir / "best_ckpt.pth", seconds
 
 
 def evaluate(args, ckpt: Path, precision: str) -> tuple:
