@@ -8,7 +8,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1] / "yolox"
 
 # A package may import packages on lower floors only (ARCHITECTURE.md, plus the packages added
-# since: inference beside core, ablation above both).
+# since: inference beside core, deploy above inference, ablation above them).
 FLOORS = {
     "utils": 0,
     "models": 1,
@@ -17,9 +17,10 @@ FLOORS = {
     "exp": 3,
     "core": 4,
     "inference": 4,
-    "ablation": 5,
-    "tools": 6,
-    "testing": 7,  # helpers for tests and benchmarks; nothing in the library imports them
+    "deploy": 5,
+    "ablation": 6,
+    "tools": 7,
+    "testing": 8,  # helpers for tests and benchmarks; nothing in the library imports them
 }
 
 

@@ -83,7 +83,7 @@ def test_bench_restores_thread_count_and_denormal_flag_it_found(tmp_path):
 
 
 def test_deploy_report_names_the_fastest_path_within_the_ap_budget():
-    from yolox.inference.deploy import DeployPath, DeployReport
+    from yolox.deploy.bench import DeployPath, DeployReport
 
     cpu = {"cpu": "Test CPU", "cpu_flags": ["avx2"], "torch_cpu_capability": "AVX2"}
     report = DeployReport("e", (64, 64), 2, 1.0, cpu)

@@ -18,18 +18,19 @@ from yolox.testing.fixtures import make_model, save_model_checkpoint, write_synt
 onnx = pytest.importorskip("onnx", reason="onnx not installed")
 pytest.importorskip("onnxruntime", reason="onnxruntime not installed")
 
-from yolox.inference import ExportedPredictor  # noqa: E402
-from yolox.inference.export import export_onnx  # noqa: E402
-from yolox.inference.quantize import (  # noqa: E402
-    ValidationScorer,
+from yolox.deploy import ExportedPredictor  # noqa: E402
+from yolox.deploy.compare import score_exported  # noqa: E402
+from yolox.deploy.export import export_onnx  # noqa: E402
+from yolox.deploy.int8 import (  # noqa: E402
+    INT8_CPU_FLAGS,
     cpu_int8_flags,
     has_int8_dot_product,
     head_output_nodes,
     int8_path_for,
-    quantize_onnx,
-    score_exported,
 )
-from yolox.inference.runtimes import OnnxRuntime  # noqa: E402
+from yolox.deploy.quantize_nncf import ValidationScorer  # noqa: E402
+from yolox.deploy.quantize_onnxruntime import quantize_onnx  # noqa: E402
+from yolox.deploy.runtimes import OnnxRuntime  # noqa: E402
 
 SIZE = 64
 SYNTHETIC = (12, 5)  # train, val images of the generated dataset
@@ -137,14 +138,19 @@ def test_onnx_int8_signed_weights_and_head_kept_in_float(tmp_path):
     assert ExportedPredictor(int8).metadata["int8_weights"] == "s8"
 
 
-def test_cpu_int8_flags_are_read_from_cpuinfo(tmp_path):
-    cpuinfo = tmp_path / "cpuinfo"
-    cpuinfo.write_text("processor : 0\nflags : fpu sse avx2 fma avx512f avx512_vnni\n")
-    assert cpu_int8_flags(cpuinfo) == ("avx2", "avx512f", "avx512_vnni")
-    assert has_int8_dot_product(cpu_int8_flags(cpuinfo))
-    cpuinfo.write_text("processor : 0\nflags : fpu sse avx2 fma\n")
-    assert not has_int8_dot_product(cpu_int8_flags(cpuinfo))
-    assert cpu_int8_flags(tmp_path / "absent") == ()
+def test_cpu_int8_flags_come_from_the_one_cpu_capability_function():
+    from yolox.utils.precision import cpu_description
+
+    assert cpu_int8_flags(["fpu", "sse", "avx2", "fma", "avx512f", "avx512_vnni"]) == (
+        "avx2",
+        "avx512f",
+        "avx512_vnni",
+    )
+    assert has_int8_dot_product(cpu_int8_flags(["avx2", "avx512f", "avx512_vnni"]))
+    assert not has_int8_dot_product(cpu_int8_flags(["fpu", "sse", "avx2", "fma"]))
+    # this CPU's: what yolox.utils.precision reports, not a second reading of /proc/cpuinfo
+    reported = set(cpu_description()["cpu_flags"])
+    assert cpu_int8_flags() == tuple(f for f in INT8_CPU_FLAGS if f in reported)
 
 
 def test_int8_file_names():
@@ -228,7 +234,7 @@ def test_int8_without_an_experiment_is_refused(tiny_exp, tmp_path, capsys):
 
 def test_compare_speed_times_each_file(tmp_path):
     """yolox-s (~25x nano's FLOPs) is slower: the two files are timed, not one of them twice."""
-    from yolox.inference.quantize import compare_speed
+    from yolox.deploy.compare import compare_speed
     from yolox.models.build import build_model, zoo_config
 
     small = build_model(zoo_config("yolox-nano", num_classes=3)).eval()
@@ -248,7 +254,7 @@ def test_compare_speed_times_each_file(tmp_path):
 def test_export_keeps_int8_only_where_it_is_faster(
     tiny_exp, tmp_path, capsys, monkeypatch, int8_ms
 ):
-    import yolox.inference.quantize as quantize_module
+    import yolox.deploy.int8 as quantize_module
     from yolox.tools.export_onnx import main
 
     timed = []
@@ -361,8 +367,8 @@ def accuracy_control_outcome() -> dict:
     """
     import openvino as ov
 
-    from yolox.inference.openvino_export import quantize_openvino
-    from yolox.inference.runtimes import CompiledOpenVino
+    from yolox.deploy.quantize_nncf import quantize_openvino
+    from yolox.deploy.runtimes import CompiledOpenVino
 
     torch.manual_seed(0)
     with torch.no_grad():
