@@ -128,7 +128,7 @@ def export_onnx(
     path = output_path(path)
     if dynamic and decode_in_inference:
         logger.warning(
-            "--dynamic with --decode_in_inference: the decoding grid is fixed at the export size "
+            "a dynamic graph that decodes in inference: the decoding grid is fixed at the export size "
             f"{tuple(test_size)}; other sizes need the raw export plus yolox.inference.decode_outputs"
         )
     model = _prepare(model, decode_in_inference)

@@ -25,7 +25,11 @@ from yolox.utils.errors import UserError
 
 from .runtimes import Runtime, input_hw, open_runtime
 
-__all__ = ["ExportedModel", "ExportedPredictor"]
+__all__ = ["ExportedModel", "ExportedPredictor", "MissingExportMetadata"]
+
+
+class MissingExportMetadata(UserError):
+    """An exported file without this project's metadata, and no class names and size given."""
 
 
 class ExportedPredictor:
@@ -64,11 +68,10 @@ class ExportedPredictor:
                 test_size is None and input_hw(self.runtime.input_shape) is None
             ):
                 where = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "the model"
-                raise UserError(
+                raise MissingExportMetadata(
                     f"{where} has no YOLOX-Attention export metadata (class names, test size): "
                     "not written by this project's exporters, or an interrupted export; export "
-                    "it again, or give the class names and the test size explicitly "
-                    "(demo: -f/-n EXP or -c CKPT for the names, and --tsize)"
+                    "it again, or give the class names and the test size explicitly"
                 )
         #: the export metadata (class names, test size, model config, ...)
         self.metadata = meta
@@ -163,6 +166,6 @@ class ExportedModel(nn.Module):
         if expected != 1:
             raise ValueError(
                 f"the exported graph takes batches of exactly {expected} images, got "
-                f"{batch.shape[0]}: use a batch size of {expected}, or export with --dynamic"
+                f"{batch.shape[0]}: use a batch size of {expected}, or export a dynamic graph"
             )
         return torch.from_numpy(np.concatenate([self.runner.forward(b[None]) for b in batch]))
