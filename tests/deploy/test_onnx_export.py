@@ -1,4 +1,4 @@
-"""ONNX export details of yolox/deploy/export.py: the pinned opset and the metadata update."""
+"""yolox/deploy/export.py: the pinned ONNX opset and the metadata update."""
 
 from __future__ import annotations
 
