@@ -71,3 +71,20 @@ def test_the_check_sees_what_it_must(tmp_path):
     assert len(found) == 3, found
     assert "calls print" in found[0] and "calls sys.exit" in found[1]
     assert "'--max-ap-drop'" in found[2] and "'-c'" in found[2] and "'--ckpt'" in found[2]
+
+
+def test_importing_deploy_needs_no_optional_runtime():
+    """onnx, onnxruntime, openvino and nncf are optional (``.[deploy]``): importing the package,
+    its quantizers and the tools that use it must not import them (only using them does)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, yolox.deploy, yolox.deploy.bench, yolox.deploy.quantize_nncf, "
+        "yolox.deploy.quantize_onnxruntime, yolox.tools.eval, yolox.tools.demo, "
+        "yolox.tools.export_onnx, yolox.tools.export_openvino; "
+        "print(sorted(m for m in ('onnx', 'onnxruntime', 'openvino', 'nncf') if m in sys.modules))"
+    )
+    env = {"PYTHONPATH": str(LIBRARY.parent), "PATH": ""}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 0 and out.stdout.strip() == "[]", out.stderr[-2000:]
