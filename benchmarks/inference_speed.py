@@ -52,13 +52,13 @@ from typing import Callable, Dict, List, Optional, Sequence
 import torch
 
 import yolox
+from yolox.deploy.int8 import cpu_int8_flags
 from yolox.exp import get_exp
 from yolox.inference.fast import (
     chain_spp_pools,
     optimize_for_inference,
     to_channels_last,
 )
-from yolox.inference.quantize import cpu_int8_flags
 from yolox.testing.fixtures import perturb_
 from yolox.testing.official_yolox import OfficialYoloxModel
 from yolox.utils.errors import run_command
@@ -130,8 +130,8 @@ def onnx_runners(model: torch.nn.Module, x: torch.Tensor, args) -> Dict[str, tup
         import onnxruntime  # noqa: F401
     except ImportError:
         return {}
-    from yolox.inference.export import export_onnx
-    from yolox.inference.runtimes import OnnxRuntime
+    from yolox.deploy.export import export_onnx
+    from yolox.deploy.runtimes import OnnxRuntime
 
     out = {}
     start = time.perf_counter()
@@ -146,7 +146,7 @@ def onnx_runners(model: torch.nn.Module, x: torch.Tensor, args) -> Dict[str, tup
         time.perf_counter() - start,
     )
     if args.int8:
-        from yolox.inference.quantize import quantize_onnx
+        from yolox.deploy.quantize_onnxruntime import quantize_onnx
 
         # the tool's quantizer (tools/export_onnx.py --int8), with each weight type: it picks
         # u8 weights on CPUs without VNNI (s8 saturates there and loses AP), s8 on the others
@@ -172,8 +172,9 @@ def openvino_runners(model: torch.nn.Module, x: torch.Tensor, args) -> Dict[str,
         import openvino  # noqa: F401
     except ImportError:
         return {}
-    from yolox.inference.openvino_export import export_openvino, quantize_openvino, save_openvino
-    from yolox.inference.runtimes import OpenVinoRuntime
+    from yolox.deploy.openvino_export import export_openvino, save_openvino
+    from yolox.deploy.quantize_nncf import quantize_openvino
+    from yolox.deploy.runtimes import OpenVinoRuntime
 
     out = {}
     start = time.perf_counter()

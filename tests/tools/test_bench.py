@@ -83,26 +83,6 @@ def test_bench_restores_thread_count_and_denormal_flag_it_found(tmp_path):
 # ------------------------------------------------------------------ --deploy
 
 
-def test_deploy_report_names_the_fastest_path_within_the_ap_budget():
-    from yolox.inference.deploy import DeployPath, DeployReport
-
-    cpu = {"cpu": "Test CPU", "cpu_flags": ["avx2"], "torch_cpu_capability": "AVX2"}
-    report = DeployReport("e", (64, 64), 2, 1.0, cpu)
-    report.paths = [
-        DeployPath("PyTorch fp32", 30.0, 50.0, 10.0, 1.0, 1.0),
-        DeployPath("OpenVINO int8", 28.5, 49.0, 2.0, 0.1, 0.2),  # fastest, but 1.5 AP lost
-        DeployPath("OpenVINO fp32", 30.1, 50.0, 4.0, 0.1, 0.4),
-        DeployPath("ONNX Runtime int8", 29.2, 49.5, 3.0, 0.1, 0.3),  # within budget: the answer
-        DeployPath("OpenVINO bf16", skipped="openvino not installed"),
-    ]
-    assert report.fastest.name == "ONNX Runtime int8"
-    table = report.table()
-    assert "CPU: Test CPU (flags: avx2" in table and "**ONNX Runtime int8**" in table
-    assert "| OpenVINO bf16 | - |" in table and report.ap_can_judge
-    report.paths[0].ap50_95 = 1.0
-    assert not report.ap_can_judge and "cannot judge" in report.table()
-
-
 @pytest.mark.slow
 def test_deploy_measures_every_path_of_a_tiny_checkpoint(tmp_path):
     from yolox.exp import get_exp

@@ -8,7 +8,7 @@
 CPU path (PyTorch fp32/bf16, fast path fp32/bf16, ONNX Runtime fp32/int8, OpenVINO
 fp32/bf16/int8, where installed) measured for AP on the exp's validation set and batch-1
 latency, one table with the CPU's capability flags, and the fastest path within
-``--max-ap-drop`` AP50:95 points of PyTorch fp32 (:mod:`yolox.inference.deploy`).
+``--max-ap-drop`` AP50:95 points of PyTorch fp32 (:mod:`yolox.deploy.bench`).
 
 Writes a markdown table and a JSON file (``--output-dir``, default ``benchmarks/results``).
 Latency is the median of ``--runs`` batch-1 forwards after warm-up, with all variants of one
@@ -180,7 +180,7 @@ def run_deploy(args: argparse.Namespace, argv: Optional[Sequence[str]]) -> int:
     """``--deploy``: measure, print the table and the verdict, write .md and .json."""
     from tqdm import tqdm
 
-    from yolox.inference.deploy import measure_deploy_paths
+    from yolox.deploy.bench import measure_deploy_paths
     from yolox.inference.loading import load_model
 
     if not args.exp_file or not args.ckpt:

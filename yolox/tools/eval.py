@@ -34,15 +34,15 @@ from loguru import logger
 
 from yolox.evaluators.coco_scoring import COCO_BACKEND_CHOICES
 from yolox.exp.yolox_base import DATASET_FORMATS
-from yolox.inference.cli import (
+from yolox.inference.fast import optimize_for_inference
+from yolox.inference.loading import load_model, resolve_checkpoint_path
+from yolox.tools._common import (
     add_model_args,
     add_runtime_args,
     build_exp,
     parse_tsize,
     require_exported_file,
 )
-from yolox.inference.fast import optimize_for_inference
-from yolox.inference.loading import load_model, resolve_checkpoint_path
 from yolox.utils.checkpoint import InferenceSettings, load_checkpoint, safe_path_component
 from yolox.utils.cli_args import (
     add_local_rank_arg,
@@ -240,7 +240,7 @@ def _torch_model(exp: Any, args: argparse.Namespace, device: torch.device) -> to
 
 def _exported_model(exp: Any, args: argparse.Namespace) -> torch.nn.Module:
     """The ``--onnx``/``--xml`` file as an evaluator model, checked against the exp's classes and size."""
-    from yolox.inference.onnx_predictor import ExportedModel
+    from yolox.deploy.exported import ExportedModel
 
     path = require_exported_file(args.exported_file, args.backend)
     ignored = [flag for flag in ("fuse", "fast", "fp16") if getattr(args, flag)]

@@ -16,8 +16,8 @@ from __future__ import annotations
 import argparse
 from typing import Optional, Sequence
 
-from yolox.inference.cli import add_export_args, load_for_export
 from yolox.inference.loading import class_names_for
+from yolox.tools._common import add_export_args, load_for_export
 from yolox.utils.errors import run_command
 
 
@@ -38,7 +38,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = make_parser().parse_args(argv)
 
     def body() -> int:
-        from yolox.inference.export import export_torchscript
+        from yolox.deploy.export import export_torchscript
 
         exp, loaded, tsize = load_for_export(args)
         path = export_torchscript(
