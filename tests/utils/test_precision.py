@@ -109,12 +109,11 @@ def test_this_cpu_agrees_with_the_kernel_and_the_name_falls_back_to_it(monkeypat
     )
 
 
-def test_a_saved_cpuinfo_file_is_read_only_when_named(tmp_path):
-    info = tmp_path / "cpuinfo"
-    info.write_text("processor\t: 0\nmodel name\t: Test CPU 9000\nflags\t\t: fpu avx2 amx_bf16\n")
-    assert cpu_flags(info) == ("fpu", "avx2", "amx_bf16")
-    assert cpu_has_fast_bf16(cpu_flags(info))
-    assert cpu_flags(tmp_path / "missing") == ()
+def test_native_bf16_means_amx_or_avx512_bf16_not_avx512_alone():
+    assert cpu_has_fast_bf16(("avx2", "amx_bf16"))
+    assert cpu_has_fast_bf16(("avx512f", "avx512_bf16"))
+    assert not cpu_has_fast_bf16(("avx2", "avx512f", "avx512_vnni"))
+    assert not cpu_has_fast_bf16(())
 
 
 def test_the_log_line_says_why():

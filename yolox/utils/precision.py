@@ -158,14 +158,8 @@ def cpu_capabilities() -> CpuCapabilities:
     return CpuCapabilities(model=model, flags=flags, isa=isa)
 
 
-def cpu_flags(cpuinfo: Optional[PathLike] = None) -> Tuple[str, ...]:
-    """The :data:`CAPABILITY_FLAGS` this CPU has (:func:`cpu_capabilities`; tests replace it).
-
-    ``cpuinfo``: every flag listed in that saved cpuinfo file instead (another machine's; kept
-    for ``quantize.cpu_int8_flags`` until the int8 code asks :func:`cpu_capabilities`).
-    """
-    if cpuinfo is not None:
-        return tuple(_cpuinfo_field("flags", cpuinfo).split())
+def cpu_flags() -> Tuple[str, ...]:
+    """The :data:`CAPABILITY_FLAGS` this CPU has (:func:`cpu_capabilities`; tests replace it)."""
     return cpu_capabilities().flags
 
 
