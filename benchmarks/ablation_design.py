@@ -26,6 +26,7 @@ from typing import Any, Dict, List, Optional
 from yolox.ablation.report import AnalysisSettings
 from yolox.ablation.retabulate import retabulate, stored_results
 from yolox.ablation.stats import minimum_detectable_effect, seeds_needed
+from yolox.utils.tables import markdown_table
 
 HERE = Path(__file__).resolve().parent
 STUDIES = [
@@ -175,18 +176,22 @@ def markdown(designs, crn, last_k) -> str:
         "one baseline and one variant run per seed at the measured median run time (1 thread, "
         "shared 2-core machine); fine-tuning adds the one-off training of the shared baseline.",
         "",
-        "| Study | Data | Design | Runs | Paired spread | Run (s) | MDE, 3 seeds | Seeds for 0.5 "
-        "| CPU h for 0.5 | Pairs per CPU h | MDE per CPU h |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
-    ]
-    for d in designs:
-        lines.append(
-            f"| `{d['study']}` | {d['dataset']} | {d['design']} | {d['runs']} | "
-            f"{_f(d['pooled_paired_sd'])} | {_f(d['run_seconds'], '.0f')} | "
-            f"{_f(d['mde_3_seeds'])} | {_f(d['seeds_for_0.5'], 'd')} | "
-            f"{_f(d['cpu_hours_for_0.5'], '.1f')} | {d['pairs_per_cpu_hour']} | "
-            f"{_f(d['mde_per_cpu_hour'])} |"
-        )
+        markdown_table(
+            [
+                "Study", "Data", "Design", "Runs", "Paired spread", "Run (s)", "MDE, 3 seeds",
+                "Seeds for 0.5", "CPU h for 0.5", "Pairs per CPU h", "MDE per CPU h",
+            ],
+            [
+                [
+                    f"`{d['study']}`", d["dataset"], d["design"], d["runs"],
+                    _f(d["pooled_paired_sd"]), _f(d["run_seconds"], ".0f"), _f(d["mde_3_seeds"]),
+                    _f(d["seeds_for_0.5"], "d"), _f(d["cpu_hours_for_0.5"], ".1f"),
+                    d["pairs_per_cpu_hour"], _f(d["mde_per_cpu_hour"]),
+                ]
+                for d in designs
+            ],
+        ),
+    ]  # fmt: skip
     if crn:
         lines += [
             "",
@@ -197,15 +202,26 @@ def markdown(designs, crn, last_k) -> str:
             "weights than the baseline of its seed) and after it (attention draws from its own "
             "generator). What ran and how: `ablation_bccd_crn/README.md`.",
             "",
-            "| Arm | Seeds | Baseline final AP | ΔAP50:95 (cam - none) per seed | Paired spread |",
-            "|---|---|---|---|---|",
+            markdown_table(
+                [
+                    "Arm",
+                    "Seeds",
+                    "Baseline final AP",
+                    "ΔAP50:95 (cam - none) per seed",
+                    "Paired spread",
+                ],
+                [
+                    [
+                        row["arm"],
+                        " ".join(map(str, row["seeds"])),
+                        ", ".join(f"{v:.2f}" for v in row["baseline_final_ap"]),
+                        _diff_text(row["per_seed_diffs"]),
+                        _f(row["pooled_paired_sd"]),
+                    ]
+                    for row in crn
+                ],
+            ),
         ]
-        for row in crn:
-            lines.append(
-                f"| {row['arm']} | {' '.join(map(str, row['seeds']))} | "
-                + ", ".join(f"{v:.2f}" for v in row["baseline_final_ap"])
-                + f" | {_diff_text(row['per_seed_diffs'])} | {_f(row['pooled_paired_sd'])} |"
-            )
     if last_k:
         lines += [
             "",
@@ -216,15 +232,19 @@ def markdown(designs, crn, last_k) -> str:
             + ", ".join(f"{n} {v:.2f}" for n, v in last_k[0]["last_evaluations_std"].items())
             + ".",
             "",
-            "| k | Metric per run | ΔAP (cam - none) per seed | Paired spread |",
-            "|---|---|---|---|",
+            markdown_table(
+                ["k", "Metric per run", "ΔAP (cam - none) per seed", "Paired spread"],
+                [
+                    [
+                        row["k"],
+                        ", ".join(f"{n} {v:.2f}" for n, v in row["per_run"].items()),
+                        _diff_text(row["per_seed_diffs"]),
+                        _f(row["pooled_paired_sd"]),
+                    ]
+                    for row in last_k
+                ],
+            ),
         ]
-        for row in last_k:
-            lines.append(
-                f"| {row['k']} | "
-                + ", ".join(f"{n} {v:.2f}" for n, v in row["per_run"].items())
-                + f" | {_diff_text(row['per_seed_diffs'])} | {_f(row['pooled_paired_sd'])} |"
-            )
     return "\n".join(lines) + "\n"
 
 

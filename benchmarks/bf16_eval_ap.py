@@ -6,7 +6,7 @@
     # cheap, anywhere: first trains a nano on the generated shapes (128 px, 200 steps)
     python benchmarks/bf16_eval_ap.py --shapes --tag bf16_eval_shapes_nano
 
-A thin wrapper around ``yolox-bench --deploy`` (:mod:`yolox.inference.deploy`): PyTorch eager
+A thin wrapper around ``yolox-bench --deploy`` (:mod:`yolox.deploy.bench`): PyTorch eager
 and fast path, each in fp32 and bf16 autocast, ONNX Runtime and OpenVINO, scored by the exp's
 own evaluator on its validation set and timed side by side. The result files name the CPU and
 its flags: bf16 speed only means something where bf16 is native (AMX, AVX-512 BF16).

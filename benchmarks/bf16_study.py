@@ -27,6 +27,7 @@ from typing import List, Optional, Sequence
 import torch
 
 from yolox.utils.precision import cpu_description
+from yolox.utils.tables import markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,6 +39,12 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--no-aug-epochs", type=int, default=None, help="default: epochs // 5")
     parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument(
+        "-c",
+        "--ckpt",
+        default=None,
+        help="fine-tune every run from this checkpoint (a far smaller seed spread than from scratch)",
+    )
     parser.add_argument("--work-dir", default="/tmp/bf16_study", help="training outputs")
     parser.add_argument("--output", default=None, help="write the results as JSON here")
     return parser
@@ -59,9 +66,18 @@ def train(args, seed: int, precision: str) -> tuple:
     command += ["seed", str(seed), "max_epoch", str(args.epochs), "no_aug_epochs", str(no_aug)]
     command += ["eval_interval", str(args.epochs), "output_dir", args.work_dir]
     command += ["save_history_ckpt", "False"]
+    if args.ckpt:
+        command += ["-c", args.ckpt]
+    run_dir = Path(args.work_dir) / name
+    timing = run_dir / "study_seconds.json"
+    if timing.is_file() and (run_dir / "best_ckpt.pth").is_file():
+        # a run finished by an earlier, interrupted invocation of this study: reuse it
+        return run_dir / "best_ckpt.pth", json.loads(timing.read_text())["seconds"]
     start = time.perf_counter()
     _run(command)
-    return Path(args.work_dir) / name / "best_ckpt.pth", time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    timing.write_text(json.dumps({"seconds": seconds}))
+    return run_dir / "best_ckpt.pth", seconds
 
 
 def evaluate(args, ckpt: Path, precision: str) -> tuple:
@@ -98,15 +114,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     print(
         f"\n{command}\nCPU: {cpu['cpu']} (flags: {', '.join(cpu['cpu_flags'])}), torch {torch.__version__}\n"
     )
-    print(
-        "| seed | training | train (s) | AP50:95 fp32 eval | AP50:95 bf16 eval | AP50 fp32 eval |"
-    )
-    print("|---|---|---:|---:|---:|---:|")
-    for r in rows:
-        print(
-            f"| {r['seed']} | {r['train']} | {r['train_s']:.0f} | {r['eval_fp32'][0]:.2f} | "
-            f"{r['eval_bf16'][0]:.2f} | {r['eval_fp32'][1]:.2f} |"
-        )
+    headers = ["seed", "training", "train (s)", "AP50:95 fp32 eval", "AP50:95 bf16 eval"]
+    headers.append("AP50 fp32 eval")
+    cells = [
+        [r["seed"], r["train"], f"{r['train_s']:.0f}", f"{r['eval_fp32'][0]:.2f}"]
+        + [f"{r['eval_bf16'][0]:.2f}", f"{r['eval_fp32'][1]:.2f}"]
+        for r in rows
+    ]
+    print(markdown_table(headers, cells, "llrrrr"))
     spread = statistics.stdev(fp32) if len(fp32) > 1 else float("nan")
     print(
         f"\npaired AP50:95 difference, bf16 - fp32 training: {', '.join(f'{d:+.2f}' for d in paired)}"

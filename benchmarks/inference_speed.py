@@ -52,18 +52,19 @@ from typing import Callable, Dict, List, Optional, Sequence
 import torch
 
 import yolox
+from yolox.deploy.int8 import cpu_int8_flags
 from yolox.exp import get_exp
 from yolox.inference.fast import (
     chain_spp_pools,
     optimize_for_inference,
     to_channels_last,
 )
-from yolox.inference.quantize import cpu_int8_flags
 from yolox.testing.fixtures import perturb_
 from yolox.testing.official_yolox import OfficialYoloxModel
 from yolox.utils.errors import run_command
 from yolox.utils.model_utils import fuse_model, profile_model
 from yolox.utils.precision import cpu_description
+from yolox.utils.tables import markdown_table
 from yolox.utils.timing import latency_against_baseline
 
 
@@ -129,8 +130,8 @@ def onnx_runners(model: torch.nn.Module, x: torch.Tensor, args) -> Dict[str, tup
         import onnxruntime  # noqa: F401
     except ImportError:
         return {}
-    from yolox.inference.export import export_onnx
-    from yolox.inference.runtimes import OnnxRuntime
+    from yolox.deploy.export import export_onnx
+    from yolox.deploy.runtimes import OnnxRuntime
 
     out = {}
     start = time.perf_counter()
@@ -145,7 +146,7 @@ def onnx_runners(model: torch.nn.Module, x: torch.Tensor, args) -> Dict[str, tup
         time.perf_counter() - start,
     )
     if args.int8:
-        from yolox.inference.quantize import quantize_onnx
+        from yolox.deploy.quantize_onnxruntime import quantize_onnx
 
         # the tool's quantizer (tools/export_onnx.py --int8), with each weight type: it picks
         # u8 weights on CPUs without VNNI (s8 saturates there and loses AP), s8 on the others
@@ -171,8 +172,9 @@ def openvino_runners(model: torch.nn.Module, x: torch.Tensor, args) -> Dict[str,
         import openvino  # noqa: F401
     except ImportError:
         return {}
-    from yolox.inference.openvino_export import export_openvino, quantize_openvino, save_openvino
-    from yolox.inference.runtimes import OpenVinoRuntime
+    from yolox.deploy.openvino_export import export_openvino, save_openvino
+    from yolox.deploy.quantize_nncf import quantize_openvino
+    from yolox.deploy.runtimes import OpenVinoRuntime
 
     out = {}
     start = time.perf_counter()
@@ -313,19 +315,16 @@ def bench(spec: str, args) -> List[Dict]:
 
 
 def to_markdown(rows: Sequence[Dict]) -> str:
-    lines = [
-        "| model | input | variant | median (ms) | IQR (ms) | vs eager fused | its IQR | GFLOP/s "
-        "| max abs diff | max rel diff | setup (s) |",
-        "|---|---|---|---:|---:|---:|---|---:|---:|---:|---:|",
+    headers = ["model", "input", "variant", "median (ms)", "IQR (ms)", "vs eager fused"]
+    headers += ["its IQR", "GFLOP/s", "max abs diff", "max rel diff", "setup (s)"]
+    cells = [
+        [r["model"], r["size"], r["variant"], f"{r['median_ms']:.1f}", f"{r['iqr_ms']:.1f}"]
+        + [f"{r['vs_fused']:.3f}", f"{r['vs_fused_q1']:.3f}-{r['vs_fused_q3']:.3f}"]
+        + [f"{r['gflops'] / r['median_ms'] * 1e3:.0f}", f"{r['max_abs_diff']:.2e}"]
+        + [f"{r['max_rel_diff']:.2e}", f"{r['setup_s']:.1f}"]
+        for r in rows
     ]
-    for r in rows:
-        lines.append(
-            f"| {r['model']} | {r['size']} | {r['variant']} | {r['median_ms']:.1f} | "
-            f"{r['iqr_ms']:.1f} | {r['vs_fused']:.3f} | {r['vs_fused_q1']:.3f}-{r['vs_fused_q3']:.3f} | "
-            f"{r['gflops'] / r['median_ms'] * 1e3:.0f} | "
-            f"{r['max_abs_diff']:.2e} | {r['max_rel_diff']:.2e} | {r['setup_s']:.1f} |"
-        )
-    return "\n".join(lines)
+    return markdown_table(headers, cells, "lllrrrlrrrr")
 
 
 def run(args, argv: Sequence[str]) -> int:

@@ -26,6 +26,7 @@ import torch
 
 from yolox.exp import get_exp
 from yolox.utils.precision import cpu_description, precision_autocast
+from yolox.utils.tables import markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -141,10 +142,7 @@ def main() -> None:
     print(
         f"input {args.size}x{args.size}, batch {args.batch}, median of {args.iters} iterations after {args.warmup}\n"
     )
-    print(
-        "| model | memory format | data (s) | forward+loss (s) | backward (s) | step (s) | total s/iter | vs contiguous |"
-    )
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    rows = []
     for model in args.models:
         result = time_iterations(
             bccd_exp(model, args.size, data_dir), args.batch, args.iters, args.warmup, formats
@@ -152,10 +150,14 @@ def main() -> None:
         base = sum(result["contiguous"].values())
         for fmt, phases in result.items():
             total = sum(phases.values())
-            print(
-                f"| {model} | {fmt} | {phases['data']:.3f} | {phases['forward']:.3f} | {phases['backward']:.3f} | "
-                f"{phases['step']:.3f} | {total:.3f} | {total / base:.2f} |"
+            rows.append(
+                [model, fmt]
+                + [f"{phases[k]:.3f}" for k in ("data", "forward", "backward", "step")]
+                + [f"{total:.3f}", f"{total / base:.2f}"]
             )
+    headers = ["model", "memory format", "data (s)", "forward+loss (s)", "backward (s)"]
+    headers += ["step (s)", "total s/iter", "vs contiguous"]
+    print(markdown_table(headers, rows, "llrrrrrr"))
     if not args.no_epoch and data_dir is not None:
         seconds, iters = bccd_epoch_seconds(data_dir, args.batch)
         print(

@@ -29,6 +29,7 @@ from yolox.evaluators.voc_eval import (
 )
 from yolox.testing.voc_reference import reference_voc_ap
 from yolox.utils.precision import cpu_description
+from yolox.utils.tables import markdown_table
 
 
 def make_split(num_images: int, num_classes: int, dets_per_image: int, seed: int = 0):
@@ -232,10 +233,7 @@ def main() -> None:
         "AP agree",
         "mAP50 / mAP50:95",
     )
-    print("| " + " | ".join(headers) + " |")
-    print("|" + "|".join("---" for _ in headers) + "|")
-    for row in rows:
-        print("| " + " | ".join(row) + " |")
+    print(markdown_table(headers, rows))
     print(
         f"vectorised: median of {args.repeats} runs after 1 warm-up, on all {len(dets):,} detections; "
         f"baselines: median of {args.ref_repeats} runs"

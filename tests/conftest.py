@@ -40,7 +40,7 @@ def shared_fixtures() -> Path:
 # Test folders of small-model inference and tool runs: one intra-op thread there, because two
 # spinning OpenMP threads on a shared, loaded 2-core machine make these models several times
 # slower. Results must not depend on it (other folders run with the default).
-ONE_THREAD_FOLDERS = ("inference", "tools")
+ONE_THREAD_FOLDERS = ("inference", "deploy", "tools")
 
 
 @pytest.fixture(autouse=True)
@@ -54,3 +54,22 @@ def single_thread(request):
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="session")
+def trained_synthetic(tmp_path_factory):
+    """The generated dataset at 128 px, its exp and a nano trained on it for 200 steps (top
+    validation scores ~0.7); ``with_attention(name)`` gives each attention type fine-tuned from
+    it. Export copies of ``base``: exporting changes the head's decoding flag in place. Shared
+    by tests/inference (bf16) and tests/deploy (int8 agreement)."""
+    import torch
+
+    from yolox.testing.shapes_training import shapes_exp, train_shapes_nano
+
+    exp = shapes_exp(str(tmp_path_factory.mktemp("synthetic") / "data"))
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # session fixtures start before the autouse single_thread
+    try:
+        return train_shapes_nano(exp, steps=200)
+    finally:
+        torch.set_num_threads(threads)

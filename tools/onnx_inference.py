@@ -4,7 +4,7 @@
     python tools/export_onnx.py -c ckpt.pth --output-name yolox.onnx
     python tools/onnx_inference.py -m yolox.onnx -i dog.jpg -o onnx_out/ -s 0.3
 
-Steps (see yolox/inference/onnx_predictor.py): letterbox the BGR image exactly as evaluation
+Steps (see yolox/deploy/exported.py): letterbox the BGR image exactly as evaluation
 does (top-left, 114 padding, no normalisation), run the session, decode raw outputs with the
 strides-8/16/32 grids (skipped for graphs exported with --decode_in_inference; the file's
 metadata says which), filter by obj * class score, per-class NMS, and scale boxes back by the
@@ -21,7 +21,7 @@ require("yolox")  # a clear message when the package is not installed (pip insta
 
 import cv2  # noqa: E402
 
-from yolox.inference.onnx_predictor import OnnxPredictor  # noqa: E402
+from yolox.deploy.exported import ExportedPredictor  # noqa: E402
 from yolox.inference.predictor import read_image  # noqa: E402
 from yolox.inference.visualize import draw_detections  # noqa: E402
 from yolox.utils.errors import UserError, run_command  # noqa: E402
@@ -59,7 +59,9 @@ def run(args: argparse.Namespace) -> int:
     if not os.path.isfile(args.model):
         raise UserError(f"model not found: {args.model}")
     image = read_image(args.image_path)
-    predictor = OnnxPredictor(args.model, test_size=shape, conf=args.score_thr, nms=args.nms)
+    predictor = ExportedPredictor(
+        args.model, test_size=shape, conf=args.score_thr, nms=args.nms, backend="onnxruntime"
+    )
     detections = predictor.predict(image)
     print(json.dumps(detections.to_list(), indent=1))
     os.makedirs(args.output_dir, exist_ok=True)

@@ -305,7 +305,7 @@ def test_finetuning_from_a_checkpoint_of_another_size_warns_and_strict_fails(tmp
     seen = []
     sink = logger.add(lambda m: seen.append(str(m)), format="{level} {message}")
     try:
-        Trainer(make_exp(tmp_path), make_args("ft", ckpt=str(other), max_epoch=1)).before_train()
+        Trainer(make_exp(tmp_path), make_args("ft", ckpt=str(other))).before_train()
     finally:
         logger.remove(sink)
     log = "".join(seen)

@@ -108,7 +108,7 @@ def test_compare_configs_reports_each_architecture_field(field, value):
 def test_official_style_checkpoint_needs_an_exp(tmp_path):
     model, _ = make_model("cam")
     path = save_model_checkpoint(tmp_path / "official.pth", model, None)
-    with pytest.raises(CheckpointError, match="no model_config.*-f"):
+    with pytest.raises(CheckpointError, match="no model_config.*experiment"):
         load_model(path)
     loaded = load_model(path, exp=nano_exp())
     assert loaded.config_source == "exp" and loaded.report.exact

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -31,7 +32,7 @@ def test_bench_writes_table_with_consistent_costs(tmp_path):
         assert rows[kind]["extra_gflops"] > 0
         assert rows[kind]["median_ms"] > 0 and rows[kind]["runs"] == 2
     assert rows["none"]["latency_ratio"] == 1.0
-    table = (tmp_path / "t.md").read_text()
+    table = re.sub(" +", " ", (tmp_path / "t.md").read_text())  # tabulate pads the cells
     assert "| yolox-nano | se | 64x64 |" in table and "Command: `python tools/bench.py" in table
 
 
@@ -80,26 +81,6 @@ def test_bench_restores_thread_count_and_denormal_flag_it_found(tmp_path):
 
 
 # ------------------------------------------------------------------ --deploy
-
-
-def test_deploy_report_names_the_fastest_path_within_the_ap_budget():
-    from yolox.inference.deploy import DeployPath, DeployReport
-
-    cpu = {"cpu": "Test CPU", "cpu_flags": ["avx2"], "torch_cpu_capability": "AVX2"}
-    report = DeployReport("e", (64, 64), 2, 1.0, cpu)
-    report.paths = [
-        DeployPath("PyTorch fp32", 30.0, 50.0, 10.0, 1.0, 1.0),
-        DeployPath("OpenVINO int8", 28.5, 49.0, 2.0, 0.1, 0.2),  # fastest, but 1.5 AP lost
-        DeployPath("OpenVINO fp32", 30.1, 50.0, 4.0, 0.1, 0.4),
-        DeployPath("ONNX Runtime int8", 29.2, 49.5, 3.0, 0.1, 0.3),  # within budget: the answer
-        DeployPath("OpenVINO bf16", skipped="openvino not installed"),
-    ]
-    assert report.fastest.name == "ONNX Runtime int8"
-    table = report.table()
-    assert "CPU: Test CPU (flags: avx2" in table and "**ONNX Runtime int8**" in table
-    assert "| OpenVINO bf16 | - |" in table and report.ap_can_judge
-    report.paths[0].ap50_95 = 1.0
-    assert not report.ap_can_judge and "cannot judge" in report.table()
 
 
 @pytest.mark.slow

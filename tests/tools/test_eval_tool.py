@@ -237,7 +237,7 @@ def exported_onnx(coco_setup):
     pytest.importorskip("onnx")
     import copy
 
-    from yolox.inference.export import export_onnx
+    from yolox.deploy.export import export_onnx
 
     path = coco_setup["root"] / "cam.onnx"
     export_onnx(copy.deepcopy(coco_setup["model"]), path, test_size=(128, 128), simplify=False)
@@ -288,7 +288,7 @@ def test_eval_openvino_backend_scores_the_exported_ir(coco_setup, tmp_path, caps
     pytest.importorskip("onnx")
     import copy
 
-    from yolox.inference.openvino_export import export_openvino
+    from yolox.deploy.openvino_export import export_openvino
     from yolox.tools.eval import main
 
     path = tmp_path / "cam.xml"

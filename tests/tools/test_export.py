@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import torch
 
-from yolox.inference.export import export_onnx, export_torchscript  # noqa: E402
+from yolox.deploy.export import export_onnx, export_torchscript  # noqa: E402
 from yolox.models import available_attention  # noqa: E402
 from yolox.testing.fixtures import (  # noqa: E402
     CLASS_NAMES,
@@ -125,7 +125,8 @@ def test_opset_is_raised_only_when_not_given(tmp_path):
 
 
 def test_export_tools_and_onnx_predictor_end_to_end(tmp_path):
-    from yolox.inference import OnnxPredictor, Predictor
+    from yolox.deploy import ExportedPredictor
+    from yolox.inference import Predictor
     from yolox.tools.export_onnx import main as export_onnx_main
     from yolox.tools.export_torchscript import main as export_ts_main
 
@@ -148,7 +149,7 @@ def test_export_tools_and_onnx_predictor_end_to_end(tmp_path):
     assert ts_path.is_file()
 
     image = str(write_image(tmp_path / "img.jpg", 90, 120))
-    onnx_pred = OnnxPredictor(onnx_path, conf=1e-5, nms=0.45)
+    onnx_pred = ExportedPredictor(onnx_path, conf=1e-5, nms=0.45)
     assert onnx_pred.class_names == CLASS_NAMES and onnx_pred.test_size == (128, 128)
     torch_pred = Predictor(
         model, CLASS_NAMES, test_size=(128, 128), conf=1e-5, nms=0.45, device="cpu"
@@ -186,7 +187,8 @@ def test_export_tool_reports_missing_checkpoint(tmp_path, capsys):
 
 def test_dynamic_export_without_class_names_still_predicts(tmp_path):
     """A dynamic graph's output width is unknown: the class count comes from the metadata."""
-    from yolox.inference import ExportedPredictor, Predictor
+    from yolox.deploy import ExportedPredictor
+    from yolox.inference import Predictor
 
     model, _ = make_model(None, seed=4)
     path = tmp_path / "anonymous.onnx"

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import platform
+
 import pytest
 import torch
 
 from yolox.utils.errors import UserError
 from yolox.utils.precision import (
+    CAPABILITY_FLAGS,
+    CpuCapabilities,
+    cpu_capabilities,
     cpu_description,
     cpu_flags,
     cpu_has_fast_bf16,
+    cpu_model_name,
     describe_precision,
     precision_autocast,
     resolve_precision,
@@ -37,18 +44,76 @@ def test_explicit_choices_and_cuda():
         resolve_precision("fp16", "cpu")
 
 
-def test_flags_and_model_name_are_read_from_cpuinfo(tmp_path):
-    info = tmp_path / "cpuinfo"
-    info.write_text(
-        "processor\t: 0\nmodel name\t: Test CPU 9000\nflags\t\t: fpu avx2 amx_bf16 amx_tile\n\n"
-        "processor\t: 1\nmodel name\t: Test CPU 9000\nflags\t\t: fpu avx2 amx_bf16 amx_tile\n"
+def _torch_reports(monkeypatch, isa="AVX512", table=None, **functions):
+    """Make torch's CPU queries answer like a given CPU (``table``: ``get_capabilities``; else
+    only the per-feature ``functions`` an older torch has)."""
+    for name in [n for n in dir(torch.cpu) if n.startswith("_is_")] + ["get_capabilities"]:
+        monkeypatch.delattr(torch.cpu, name, raising=False)
+    if table is not None:
+        monkeypatch.setattr(torch.cpu, "get_capabilities", lambda: table, raising=False)
+    for name, answer in functions.items():
+        monkeypatch.setattr(torch.cpu, name, lambda answer=answer: answer, raising=False)
+    monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda: isa)
+
+
+def _proc_cpuinfo(field):
+    """The first ``field`` line of /proc/cpuinfo ("" where it has none, e.g. "flags" on ARM)."""
+    with open("/proc/cpuinfo") as f:
+        found = (line.split(":", 1)[1].strip() for line in f if line.split(":")[0].strip() == field)
+        return next(found, "")
+
+
+def test_capabilities_are_torchs_answer_not_proc_cpuinfo(monkeypatch):
+    table = {"cpu_name": "Test CPU 9000", "avx2": True, "avx512_f": True, "amx_tile": True}
+    _torch_reports(monkeypatch, table=dict(table, amx_bf16=True, avx512_bf16=False))
+    caps = cpu_capabilities()
+    assert caps == CpuCapabilities(
+        "Test CPU 9000", ("avx2", "avx512f", "amx_tile", "amx_bf16"), "AVX512"
     )
-    assert cpu_flags(info) == ("fpu", "avx2", "amx_bf16", "amx_tile")
-    assert cpu_has_fast_bf16(cpu_flags(info))
-    described = cpu_description(info)
-    assert described["cpu"] == "Test CPU 9000"
-    assert described["cpu_flags"] == ["avx2", "amx_tile", "amx_bf16"]
-    assert cpu_flags(tmp_path / "missing") == ()
+    assert caps.native_bf16 and caps.has("amx_tile") and not caps.has("avx512_vnni")
+    assert resolve_precision("auto", "cpu") == "bf16"
+    assert cpu_description() == {
+        "cpu": "Test CPU 9000",
+        "cpu_flags": ["avx2", "avx512f", "amx_tile", "amx_bf16"],
+        "torch_cpu_capability": "AVX512",
+    }
+    # whatever /proc/cpuinfo lists, a CPU torch finds without bf16 stays float32
+    _torch_reports(monkeypatch, table=table)
+    assert not cpu_capabilities().native_bf16
+    assert resolve_precision("auto", "cpu") == "fp32"
+
+
+def test_older_torch_asks_its_per_feature_queries_and_the_dispatch_level(monkeypatch):
+    _torch_reports(monkeypatch, isa="AVX512", _is_cpu_support_vnni=True)  # what torch 2.3 has
+    assert cpu_flags() == ("avx2", "avx512f", "avx512_vnni")
+    assert resolve_precision("auto", "cpu") == "fp32"  # it cannot tell bf16: the safe side
+    _torch_reports(
+        monkeypatch, isa="AVX2", _is_avx512_bf16_supported=True, _is_vnni_supported=False
+    )
+    assert cpu_flags() == ("avx2", "avx512_bf16")
+    assert resolve_precision("auto", "cpu") == "bf16"
+    _torch_reports(monkeypatch, isa="DEFAULT")
+    assert cpu_flags() == ()
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/cpuinfo"), reason="needs Linux /proc/cpuinfo")
+def test_this_cpu_agrees_with_the_kernel_and_the_name_falls_back_to_it(monkeypatch):
+    kernel = set(_proc_cpuinfo("flags").split())  # independent reference: what Linux reports
+    caps = cpu_capabilities()
+    if hasattr(torch.cpu, "get_capabilities"):  # every flag is torch's to tell
+        assert caps.flags == tuple(f for f in CAPABILITY_FLAGS if f in kernel)
+    assert set(caps.flags) <= kernel
+    _torch_reports(monkeypatch, table={"avx2": True})  # a torch that reports no name
+    assert cpu_model_name() == (
+        _proc_cpuinfo("model name") or platform.processor() or "unknown CPU"
+    )
+
+
+def test_native_bf16_means_amx_or_avx512_bf16_not_avx512_alone():
+    assert cpu_has_fast_bf16(("avx2", "amx_bf16"))
+    assert cpu_has_fast_bf16(("avx512f", "avx512_bf16"))
+    assert not cpu_has_fast_bf16(("avx2", "avx512f", "avx512_vnni"))
+    assert not cpu_has_fast_bf16(())
 
 
 def test_the_log_line_says_why():

@@ -31,6 +31,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from yolox.ablation.jsonio import write_json_atomic
 from yolox.ablation.plan import Variant
 from yolox.ablation.stats import ALPHA, MARGIN, POWER, compare, seeds_needed
+from yolox.utils.tables import markdown_table
 
 __all__ = [
     "AnalysisSettings",
@@ -373,12 +374,12 @@ def format_markdown(rows: Sequence[Dict[str, Any]], meta: Dict[str, Any]) -> str
     settings = meta.get("analysis") or {}
     margin = settings.get("margin", MARGIN)
     target = settings.get("target_effect", MARGIN)
-    header = (
-        "| Variant | Runs | AP50:95 (study metric) | ΔAP50:95 (paired) | p | MDE | "
-        f"p (TOST ±{margin:g}) | Verdict | Seeds for ±{target:g} | AP50:95 final | AP50 final "
-        "| ΔAP50:95 final (paired) | Params (M) | +Params | GFLOPs | +GFLOPs | Latency (ms) "
-        "| × baseline |"
-    )
+    headers = [
+        "Variant", "Runs", "AP50:95 (study metric)", "ΔAP50:95 (paired)", "p", "MDE",
+        f"p (TOST ±{margin:g})", "Verdict", f"Seeds for ±{target:g}", "AP50:95 final",
+        "AP50 final", "ΔAP50:95 final (paired)", "Params (M)", "+Params", "GFLOPs", "+GFLOPs",
+        "Latency (ms)", "× baseline",
+    ]  # fmt: skip
     lines = [
         f"# Ablation: {meta.get('exp_file', '')}",
         "",
@@ -391,40 +392,36 @@ def format_markdown(rows: Sequence[Dict[str, Any]], meta: Dict[str, Any]) -> str
             else []
         ),
         *_verdict_block(rows, meta),
-        header,
-        "|" + "---|" * 18,
     ]
+    cells = []
     for r in rows:
         is_base = r["variant"] == meta.get("baseline")
-        lines.append(
-            "| "
-            + " | ".join(
-                [
-                    f"`{r['variant']}`",
-                    str(r["runs"]),
-                    _pm(r.get("metric_mean"), r.get("metric_std")),
-                    "baseline"
-                    if is_base
-                    else _signed_pm(r.get("d_metric_mean"), r.get("d_metric_std")),
-                    "-" if is_base else _num(r.get("d_metric_p"), ".3f"),
-                    "-" if is_base else _num(r.get("d_metric_mde"), ".2f"),
-                    "-" if is_base else _num(r.get("d_metric_p_tost"), ".3f"),
-                    "-" if is_base else (r.get("verdict") or "-"),
-                    "-" if is_base else _num(r.get("seeds_for_target"), "d"),
-                    _pm(r["ap50_95_mean"], r["ap50_95_std"]),
-                    _pm(r["ap50_mean"], r["ap50_std"]),
-                    "baseline" if is_base else _signed_pm(r["d_ap50_95_mean"], r["d_ap50_95_std"]),
-                    _num(r["params_m"], ".3f"),
-                    _num(r["extra_params"], ",d") if r["extra_params"] is not None else "-",
-                    _num(r["gflops"], ".3f"),
-                    _num(r["extra_gflops"], "+.4f"),
-                    _num(r["latency_ms"], ".2f"),
-                    _num(r["latency_ratio"], ".3f"),
-                ]
-            )
-            + " |"
+        cells.append(
+            [
+                f"`{r['variant']}`",
+                str(r["runs"]),
+                _pm(r.get("metric_mean"), r.get("metric_std")),
+                "baseline"
+                if is_base
+                else _signed_pm(r.get("d_metric_mean"), r.get("d_metric_std")),
+                "-" if is_base else _num(r.get("d_metric_p"), ".3f"),
+                "-" if is_base else _num(r.get("d_metric_mde"), ".2f"),
+                "-" if is_base else _num(r.get("d_metric_p_tost"), ".3f"),
+                "-" if is_base else (r.get("verdict") or "-"),
+                "-" if is_base else _num(r.get("seeds_for_target"), "d"),
+                _pm(r["ap50_95_mean"], r["ap50_95_std"]),
+                _pm(r["ap50_mean"], r["ap50_std"]),
+                "baseline" if is_base else _signed_pm(r["d_ap50_95_mean"], r["d_ap50_95_std"]),
+                _num(r["params_m"], ".3f"),
+                _num(r["extra_params"], ",d") if r["extra_params"] is not None else "-",
+                _num(r["gflops"], ".3f"),
+                _num(r["extra_gflops"], "+.4f"),
+                _num(r["latency_ms"], ".2f"),
+                _num(r["latency_ratio"], ".3f"),
+            ]
         )
     lines += [
+        markdown_table(headers, cells),
         "",
         "AP in points (0-100). `a ± b`: mean ± sample standard deviation over seeds. "
         "ΔAP50:95 (paired): mean ± sample std of the per-seed differences of the study metric "

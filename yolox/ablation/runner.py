@@ -32,7 +32,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Sequence
 
 import torch
 from loguru import logger
@@ -41,6 +41,9 @@ from yolox.ablation.jsonio import write_json_atomic
 from yolox.ablation.plan import RunKey, Variant, run_keys
 from yolox.utils.errors import UserError
 from yolox.utils.metric import format_ap
+
+if TYPE_CHECKING:
+    from yolox.core.train_options import TrainOptions
 
 __all__ = [
     "StudyConfig",
@@ -125,23 +128,21 @@ def build_exp(config: StudyConfig, key: RunKey) -> Any:
     return exp
 
 
-def _train_args(config: StudyConfig, key: RunKey, resume: bool) -> Any:
-    """The Namespace ``tools/train.py`` would build, so the trainer sees its usual defaults."""
-    from yolox.core.train_args import make_train_parser as make_parser
+def _train_args(config: StudyConfig, key: RunKey, resume: bool) -> TrainOptions:
+    """The trainer's options for this run (the defaults of ``tools/train.py`` otherwise)."""
+    from yolox.core.train_options import TrainOptions
 
-    argv = ["-f", config.exp_file, "-expn", key.name, "-b", str(config.batch_size)]
-    argv += ["-l", config.tracker]
-    if config.device:
-        argv += ["--device", config.device]
-    if config.fp16:
-        argv.append("--fp16")
-    if resume:
-        argv.append("--resume")  # from the run's own latest checkpoint, never the start weights
-    elif config.ckpt:
-        argv += ["-c", config.ckpt]
-    args = make_parser().parse_args(argv)
-    args.opts = list(config.opts)
-    return args
+    return TrainOptions(
+        exp_file=config.exp_file,
+        experiment_name=key.name,
+        batch_size=config.batch_size,
+        logger=config.tracker,
+        device=config.device or None,
+        fp16=config.fp16,
+        resume=resume,  # from the run's own latest checkpoint, never the start weights
+        ckpt=None if resume else config.ckpt,
+        opts=list(config.opts),
+    )
 
 
 @contextlib.contextmanager

@@ -2,6 +2,7 @@
 
 from .errors import TrainingDiverged
 from .launch import launch
+from .train_options import TrainOptions
 from .trainer import Trainer
 
-__all__ = ["Trainer", "launch", "TrainingDiverged"]
+__all__ = ["Trainer", "TrainOptions", "launch", "TrainingDiverged"]

@@ -1,7 +1,6 @@
-"""Command-line arguments of a training run, shared by tools/train.py and the ablation runner.
-
-They live in the core layer so that library code (yolox.ablation) can build the same defaults
-without importing the tools layer above it.
+"""The train command's flags. Each one fills the :class:`~yolox.core.train_options.TrainOptions`
+field of its ``dest`` name, where the option's type, default and check are declared
+(tests/core/test_train_options.py keeps the two in step: same names, same defaults).
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from yolox.utils.cli_args import (
     add_precision_arg,
     count,
 )
-from yolox.utils.values import arg_type, number
 
 __all__ = ["make_train_parser"]
 
@@ -28,11 +26,8 @@ def make_train_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser("YOLOX train parser")
     add_exp_args(parser, "checkpoint file", overrides=False)
     add_dist_args(parser)
-    parser.add_argument(
-        "--dist-timeout",
-        default=1800,
-        type=arg_type(number(0, above=True), float),
-        help="collective timeout (s)",
+    parser.add_argument(  # checked by TrainOptions (a train-only option)
+        "--dist-timeout", default=1800, type=float, help="collective timeout (s)"
     )
     parser.add_argument("--resume", default=False, action="store_true", help="resume training")
     parser.add_argument(

@@ -11,35 +11,33 @@ augmentation seeds are new.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 import time
 from typing import Any
 
 import torch
-import torch.distributed as dist
 from loguru import logger
 from torch import nn
 
 from yolox.core.data_stream import BatchStream
-from yolox.core.errors import TrainingDiverged
+from yolox.core.divergence import DivergenceGuard, diverged_error
 from yolox.core.launch import resolve_device
 from yolox.core.output_folder import check_output_folder
+from yolox.core.resume import load_finetune_weights, load_resume_point
 from yolox.core.trackers import NullTracker, Tracker, build_tracker
+from yolox.core.train_options import TrainOptions
 from yolox.exp import get_checked_model
 from yolox.exp.train_sizes import describe_training_sizes, input_size_override_warning
 from yolox.models.build import ModelConfig, describe_model
 from yolox.utils.allreduce_norm import all_reduce_norm
 from yolox.utils.checkpoint import (
-    CheckpointError,
     InferenceSettings,
     TrainingCheckpoint,
     as_float,
     checkpoint_name,
     describe_checkpoint_space,
-    load_checkpoint,
-    load_model_weights,
-    non_finite_tensors,
     prune_history_checkpoints,
     remove_stale_temp_files,
     save_checkpoint,
@@ -59,10 +57,7 @@ from yolox.utils.optim import check_param_groups
 from yolox.utils.precision import describe_precision, precision_autocast, resolve_precision
 from yolox.utils.setup_env import get_rng_state, seed_everything, set_rng_state
 
-__all__ = ["FINETUNE_WARN_FRACTION", "Trainer", "make_grad_scaler"]
-
-#: fine-tuning warns when more than this share of the model's tensors did not load from ``-c``
-FINETUNE_WARN_FRACTION = 0.1
+__all__ = ["Trainer", "make_grad_scaler"]
 
 
 def make_grad_scaler(device: torch.device, enabled: bool) -> Any:
@@ -72,34 +67,29 @@ def make_grad_scaler(device: torch.device, enabled: bool) -> Any:
     return torch.cuda.amp.GradScaler(enabled=enabled)  # pragma: no cover - torch < 2.3
 
 
-def _arg(args: Any, name: str, default: Any = None) -> Any:
-    value = getattr(args, name, default)
-    return default if value is None else value
-
-
 class Trainer:
-    """Trains ``exp``'s model as configured by the command-line ``args`` (see tools/train.py)."""
+    """Trains ``exp``'s model as ``args`` asks (:class:`TrainOptions`, or the train parser's
+    argparse Namespace, as official code's ``exp.get_trainer(args)`` passes it)."""
 
-    def __init__(self, exp: Any, args: Any, device: torch.device | None = None):
+    def __init__(self, exp: Any, args: TrainOptions | Any, device: torch.device | None = None):
         self.exp = exp
-        self.args = args
+        self.args = options = TrainOptions.from_namespace(args)  # the one conversion
         self.max_epoch: int = exp.max_epoch
         self.rank = get_rank()
         self.local_rank = get_local_rank()
         self.world_size = get_world_size()
         self.is_distributed = self.world_size > 1
-        self.device = device or resolve_device(_arg(args, "device"), self.local_rank)
-        self.batch_size: int = int(args.batch_size)
+        self.device = device or resolve_device(options.device, self.local_rank)
+        self.batch_size: int = options.batch_size
         if self.batch_size % self.world_size:
             raise UserError(
                 f"batch size {self.batch_size} is not divisible by the {self.world_size} processes"
             )
-        fp16 = bool(_arg(args, "fp16", False))
-        self.amp = fp16 and self.device.type == "cuda"
-        if fp16 and not self.amp:
+        self.amp = options.fp16 and self.device.type == "cuda"
+        if options.fp16 and not self.amp:
             logger.warning("--fp16 ignored: mixed precision is only used on CUDA devices")
         self.scaler = make_grad_scaler(self.device, self.amp)
-        self.precision_asked: str = _arg(args, "precision", exp.precision)
+        self.precision_asked: str = options.precision or exp.precision
         self.precision = (
             "fp16" if self.amp else resolve_precision(self.precision_asked, self.device)
         )
@@ -107,12 +97,12 @@ class Trainer:
             raise UserError("--fp16 (CUDA AMP) and --precision bf16 exclude each other: pick one")
         self.use_model_ema: bool = bool(exp.ema)
         self.save_history_ckpt: bool = bool(exp.save_history_ckpt)
-        self.save_interval = int(_arg(args, "save_interval", 0) or exp.save_interval_iters or 0)
+        self.save_interval = int(options.save_interval or exp.save_interval_iters or 0)
         self.input_size = tuple(exp.input_size)
         self.best_ap = 0.0
         self.curr_ap: float | None = None
         self.meter = MeterBuffer(window_size=exp.print_interval)
-        self.experiment_name: str = _arg(args, "experiment_name", exp.exp_name)
+        self.experiment_name: str = options.experiment_name or exp.exp_name
         self.file_name = os.path.join(exp.output_dir, self.experiment_name)
         self.start_epoch = 0
         self.start_iter = 0
@@ -120,6 +110,7 @@ class Trainer:
         self.iter = 0
         self.tracker: Tracker = NullTracker()
         self._rng_to_restore: dict | None = None
+        self.guard = DivergenceGuard(self.device, self.amp, self.is_distributed, self._autocast)
         self._probe: tuple | None = None  # one image and its labels of the latest batch
         # names taken from the data are bound when the dataset is built: compared in before_train
         check_output_folder(
@@ -212,79 +203,23 @@ class Trainer:
         )
 
     def _stop_if_diverged(self, loss: torch.Tensor, outputs: dict) -> None:
-        """Raise TrainingDiverged before the optimizer step when this step is not finite.
-
-        Checked every iteration, with one flag pair agreed by all ranks (one small all-reduce):
-        the loss (the head turns NaN/Inf predictions into a NaN loss before SimOTA) and, without
-        AMP, the total gradient norm (with AMP the GradScaler already skips steps with Inf/NaN
-        gradients). A step with finite gradients can still leave weights that overflow at the
-        next forward; that is caught by the next iteration's loss, and, before any checkpoint
-        is written, by :meth:`_unsound_state`, so a checkpoint always holds a usable state.
-        """
-        flags = [torch.isfinite(loss.detach()).all()]
-        if not self.amp:
-            grads = [p.grad for p in self.model.parameters() if p.grad is not None]
-            flags.append(torch.isfinite(_total_norm(grads)) if grads else flags[0])
-        finite = torch.stack(flags).to(torch.float32)
-        if self.is_distributed:
-            dist.all_reduce(finite, op=dist.ReduceOp.MIN)
-        if bool((finite > 0).all()):
-            return
-        if finite[0] < 1:
-            parts = ", ".join(
-                f"{k}={float(v.detach() if isinstance(v, torch.Tensor) else v):.4g}"
-                for k, v in outputs.items()
-                if isinstance(v, float) or (isinstance(v, torch.Tensor) and v.numel() == 1)
-            )
-            what = f"non-finite loss or predictions [{parts}]"
-        else:
-            what = "non-finite gradients (total gradient norm is NaN/Inf)"
-        self._diverged(what)
+        """Raise TrainingDiverged before the optimizer step when this step is not finite."""
+        what = self.guard.step_problem(self.model, loss, outputs)
+        if what:
+            self._diverged(what)
 
     def _diverged(
         self, what: str, outcome: str = "nothing of this step was applied or saved"
     ) -> None:
-        """Stop the run: one message with the position, the cause and the last good checkpoint."""
-        raise TrainingDiverged(
-            f"training diverged at epoch {self.epoch + 1}, iteration {self.iter + 1} "
-            f"(global {self.progress_in_iter + 1}): {what}; {outcome}; "
-            f"{self._last_good_checkpoint()}. Lower basic_lr_per_img (now "
-            f"{self.exp.basic_lr_per_img:g}) or check the data."
+        raise diverged_error(
+            self.epoch,
+            self.iter,
+            self.progress_in_iter,
+            what,
+            outcome,
+            self.file_name,
+            self.exp.basic_lr_per_img,
         )
-
-    def _unsound_state(self, weights: dict) -> str | None:
-        """Why the state about to be saved must not be, or None; the same answer on every rank.
-
-        Checks every weight, buffer and optimizer tensor for NaN/Inf, then runs the training
-        model on one image of the latest batch exactly as the next step would (train mode, no
-        grad, BN statistics restored afterwards: no state changes): weights that are finite but
-        overflow at the next forward are no state to resume from.
-        """
-        bad = non_finite_tensors(weights)
-        reason = None
-        if bad:
-            more = ", ..." if len(bad) > 3 else ""
-            reason = f"{len(bad)} weight or optimizer tensors are non-finite ({', '.join(bad[:3])}{more})"
-        elif self._probe is not None and not self._finite_training_forward():
-            reason = "the updated weights give a NaN/Inf loss"
-        verdict = torch.tensor([0.0 if reason else 1.0], device=self.device)
-        if self.is_distributed:
-            dist.all_reduce(verdict, op=dist.ReduceOp.MIN)
-        if reason is None and verdict.item() < 1:
-            reason = "another process found a non-finite state"
-        return reason
-
-    def _finite_training_forward(self) -> bool:
-        model = unwrap_model(self.model)
-        buffers = list(model.buffers())
-        saved = [b.clone() for b in buffers]
-        try:
-            with torch.no_grad(), self._autocast():
-                outputs = model(*self._probe)
-        finally:
-            for buffer, value in zip(buffers, saved):
-                buffer.copy_(value)
-        return bool(torch.isfinite(outputs["total_loss"]).all())
 
     def _autocast(self) -> Any:
         """CUDA AMP (``--fp16``), bf16 autocast (``--precision``) or nothing; weights, optimizer
@@ -293,15 +228,9 @@ class Trainer:
             return torch.autocast(device_type=self.device.type, enabled=True)
         return precision_autocast(self.device, self.precision)
 
-    def _last_good_checkpoint(self) -> str:
-        last = os.path.join(self.file_name, checkpoint_name("latest"))
-        if os.path.exists(last):
-            return f"last good checkpoint: {last} (continue with --resume)"
-        return "no checkpoint was written before"
-
     # ------------------------------------------------------------------ hooks
     def before_train(self) -> None:
-        logger.info(f"args: {vars(self.args) if hasattr(self.args, '__dict__') else self.args}")
+        logger.info(f"args: {dataclasses.asdict(self.args)}")
         logger.info(f"exp value:\n{self.exp}")
         logger.info(f"device: {self.device}, processes: {self.world_size}, amp: {self.amp}")
         if not self.amp:
@@ -330,7 +259,7 @@ class Trainer:
             batch_size=self.batch_size,
             is_distributed=self.is_distributed,
             no_aug=self.no_aug,
-            cache_img=_arg(self.args, "cache"),
+            cache_img=self.args.cache,
         )
         self.max_iter = len(self.train_loader)
         if self.exp.class_names is None:  # a get_data_loader override that binds no names
@@ -350,7 +279,7 @@ class Trainer:
         self.lr_scheduler = self.exp.get_lr_scheduler(
             self.exp.basic_lr_per_img * self.batch_size, self.max_iter
         )
-        if _arg(self.args, "occupy", False):
+        if self.args.occupy:
             occupy_mem(self.device)
 
         if self.is_distributed:
@@ -368,7 +297,7 @@ class Trainer:
             batch_size=self.batch_size, is_distributed=self.is_distributed
         )
         self.tracker = build_tracker(
-            _arg(self.args, "logger", "tensorboard"),
+            self.args.logger,
             self.file_name,
             self.experiment_name,
             _flat_config(self.exp, self.args),
@@ -392,7 +321,7 @@ class Trainer:
             )
 
     def _wrap_ddp(self, model: nn.Module) -> nn.Module:
-        sync_bn = bool(_arg(self.args, "sync_bn", False) or self.exp.sync_bn)
+        sync_bn = bool(self.args.sync_bn or self.exp.sync_bn)
         if sync_bn:
             if self.device.type == "cuda":
                 model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
@@ -515,13 +444,13 @@ class Trainer:
         """Write ``{tag}_ckpt.pth`` for each tag, atomically, on rank 0.
 
         All ranks join (to share RNG states) and first check that the state to save is sound
-        (:meth:`_unsound_state`): a checkpoint never holds a diverged state; the run stops.
+        (:meth:`DivergenceGuard.state_problem`): a checkpoint never holds a diverged state; the run stops.
         """
         model = unwrap_model(self.model)
         weights = {"model": model.state_dict(), "optimizer": self.optimizer.state_dict()}
         if self.use_model_ema:
             weights["ema"] = self.ema_model.ema.state_dict()
-        reason = self._unsound_state(weights)
+        reason = self.guard.state_problem(self.model, weights, self._probe)
         if reason:
             self._diverged(reason, f"{', '.join(checkpoint_name(t) for t in tags)} not written")
         rng_states = all_gather_object(get_rng_state())
@@ -563,98 +492,31 @@ class Trainer:
     def resume_train(self, model: nn.Module) -> dict | None:
         """Load ``--resume`` state or ``-c`` weights; returns the EMA state to restore, if any."""
         self._data_position = 0
-        ckpt_file = _arg(self.args, "ckpt")
-        if not _arg(self.args, "resume", False):
-            if ckpt_file is not None:
-                self._load_finetune_weights(model, ckpt_file)
+        options = self.args
+        if not options.resume:
+            if options.ckpt is not None:
+                load_finetune_weights(model, options.ckpt, options.strict, self.device)
             return None
-        if ckpt_file is None:
-            ckpt_file = os.path.join(self.file_name, checkpoint_name("latest"))
-        logger.info(f"Resuming training from {ckpt_file}")
-        ckpt = TrainingCheckpoint.from_dict(
-            load_checkpoint(ckpt_file, map_location=self.device), ckpt_file
+        point = load_resume_point(
+            options.ckpt or os.path.join(self.file_name, checkpoint_name("latest")),
+            model,
+            self.optimizer,
+            self.scaler if self.amp else None,
+            self.device,
+            self.file_name,
+            options.start_epoch,
+            self.batch_size,
+            self.rank,
+            self.world_size,
         )
-        try:
-            load_model_weights(model, {"model": ckpt.training_weights}, strict=True)
-        except CheckpointError as exc:
-            raise CheckpointError(
-                f"{ckpt_file} does not match this model, so it cannot be resumed "
-                f"(use -c without --resume to fine-tune from it): {exc}"
-            ) from exc
-        self.optimizer.load_state_dict(ckpt.optimizer)
-        if self.amp and ckpt.scaler:
-            self.scaler.load_state_dict(ckpt.scaler)
-        self.best_ap, self.curr_ap = self._best_ap_on_disk(ckpt.best_ap), ckpt.curr_ap
-        if ckpt.train_size:
-            self.input_size = ckpt.train_size
-        start_epoch = _arg(self.args, "start_epoch")
-        if start_epoch:  # -e N: restart at epoch N; data order and RNG are not restored
-            self.start_epoch, self.start_iter = int(start_epoch) - 1, 0
-        else:
-            self.start_epoch, self.start_iter = ckpt.start_epoch, ckpt.iter_in_epoch
-            same_world = ckpt.world_size == self.world_size
-            if ckpt.samples_per_rank >= 0 and same_world:
-                per_rank = self.batch_size // self.world_size
-                self._data_position = ckpt.samples_per_rank // max(per_rank, 1)
-            if isinstance(ckpt.rng, list) and len(ckpt.rng) == self.world_size:
-                self._rng_to_restore = ckpt.rng[self.rank]
-            elif not same_world:
-                logger.warning("process count changed since the checkpoint: data order restarts")
-        logger.info(
-            f"Loaded checkpoint '{ckpt_file}' (epoch {self.start_epoch + 1}, iter {self.start_iter + 1})"
-        )
-        if ckpt.train_model is None:
-            return None
-        return {"model": ckpt.model, "updates": int(ckpt.ema_updates or 0)}
-
-    def _best_ap_on_disk(self, recorded: float) -> float:
-        """The AP that ``best_ckpt.pth`` really holds (0 when it is missing or unreadable).
-
-        A kill between checkpoint writes (or a folder of an older version, which wrote latest
-        first) can leave best behind the best AP that latest records; the file is the truth,
-        so the next better epoch rewrites it.
-        """
-        path = os.path.join(self.file_name, checkpoint_name("best"))
-        if not os.path.isfile(path):
-            return 0.0  # the first evaluation writes it
-        try:
-            stored = load_checkpoint(path)
-        except CheckpointError:
-            stored = {}
-        # official checkpoints record only best_ap: the AP of the best epoch, which they hold
-        value = stored.get("curr_ap")
-        on_disk = as_float(stored.get("best_ap", 0.0) if value is None else value)
-        if on_disk != recorded:
-            logger.warning(
-                f"{path} holds AP50:95 {100 * on_disk:.2f} but the resumed checkpoint records "
-                f"best {100 * recorded:.2f} (interrupted between checkpoint writes): "
-                "continuing from the file's AP, so the next better epoch rewrites it"
-            )
-        return on_disk
-
-    def _load_finetune_weights(self, model: nn.Module, ckpt_file: str) -> None:
-        """``-c`` without ``--resume``: copy the matching tensors, say loudly what did not fit.
-
-        With ``--strict`` any difference is an error; without it, leaving more than
-        FINETUNE_WARN_FRACTION of the model's tensors (new attention layers aside) at their
-        initialisation is a warning: usually a checkpoint of another model size.
-        """
-        logger.info(f"Loading weights for fine-tuning from {ckpt_file}")
-        checkpoint = load_checkpoint(ckpt_file, map_location=self.device)
-        try:
-            report = load_model_weights(model, checkpoint, strict=bool(_arg(self.args, "strict")))
-        except CheckpointError as exc:
-            raise UserError(f"-c {ckpt_file} with --strict: {exc}") from None
-        share = report.not_loaded_fraction
-        if share > FINETUNE_WARN_FRACTION:
-            logger.warning(
-                f"-c {ckpt_file} fits this model badly: {share:.0%} of its tensors were not "
-                f"loaded (missing or of another shape) and stay randomly initialised. Is it a "
-                f"checkpoint of another model size? Pass --strict to make this an error.\n"
-                + report.summary()
-            )
-        else:
-            logger.info(report.summary())
+        self.best_ap, self.curr_ap = point.best_ap, point.curr_ap
+        if point.train_size:
+            self.input_size = point.train_size
+        self.start_epoch, self.start_iter = point.start_epoch, point.start_iter
+        self._data_position = point.data_position
+        if point.rng is not None:
+            self._rng_to_restore = point.rng
+        return point.ema_state
 
 
 def _innermost_dataset(dataset: Any) -> Any:
@@ -689,23 +551,15 @@ def _model_config_dict(exp: Any, model: nn.Module) -> dict[str, Any]:
     return dict(config)
 
 
-def _flat_config(exp: Any, args: Any) -> dict[str, Any]:
-    """Scalar exp fields and args, for the tracker's run configuration."""
+def _flat_config(exp: Any, options: TrainOptions) -> dict[str, Any]:
+    """Scalar exp fields and options, for the tracker's run configuration."""
     config: dict[str, Any] = {}
     for key, value in vars(exp).items():
         if not key.startswith("_") and isinstance(
             value, (int, float, str, bool, tuple, type(None))
         ):
             config[f"exp.{key}"] = value
-    for key, value in vars(args).items() if hasattr(args, "__dict__") else []:
+    for key, value in dataclasses.asdict(options).items():
         if isinstance(value, (int, float, str, bool, type(None))):
             config[f"args.{key}"] = value
     return config
-
-
-def _total_norm(tensors: list) -> torch.Tensor:
-    """L2 norm over all ``tensors`` (fused per device where torch offers it)."""
-    get_total_norm = getattr(torch.nn.utils, "get_total_norm", None)  # torch >= 2.6
-    if get_total_norm is not None:
-        return get_total_norm(tensors)
-    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(t) for t in tensors]))

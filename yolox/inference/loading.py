@@ -110,7 +110,9 @@ def resolve_checkpoint_path(ckpt: Optional[str], exp: Any = None) -> str:
     if ckpt:
         return resolve_pretrained(os.fspath(ckpt))
     if exp is None:
-        raise CheckpointError("no checkpoint given: pass -c/--ckpt PATH")
+        raise CheckpointError(
+            "no checkpoint given, and no experiment whose output folder holds best_ckpt.pth"
+        )
     return os.path.join(exp.output_dir, exp.exp_name, "best_ckpt.pth")
 
 
@@ -160,7 +162,7 @@ def load_model(
                 raise ModelMismatchError(
                     f"checkpoint {ckpt_path} and exp {exp.exp_name!r} describe different models: "
                     + "; ".join(errors)
-                    + " (drop -f/-n to use the checkpoint's own configuration, or fix the exp)"
+                    + " (leave the exp out to use the checkpoint's own configuration, or fix the exp)"
                 )
             warnings.extend(warns)
         model = build_model(cfg)
@@ -168,7 +170,7 @@ def load_model(
         if exp is None:
             raise CheckpointError(
                 f"checkpoint {ckpt_path} carries no model_config (an official release?): "
-                "give its experiment with -f EXP_FILE or -n MODEL_NAME"
+                "give its experiment (an exp file or a zoo model name such as yolox-s)"
             )
         cfg = exp_model_config(exp)
         source = "exp"

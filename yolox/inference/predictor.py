@@ -156,18 +156,6 @@ class Predictor:
             **kwargs,
         )
 
-    @staticmethod
-    def from_exported(path: Union[str, os.PathLike], backend: Optional[str] = None, **kwargs: Any):
-        """An :class:`~yolox.inference.ExportedPredictor` on an exported model: ``.onnx`` (ONNX
-        Runtime) or OpenVINO ``.xml`` (fp32 or int8); same ``predict``/``predict_batch``.
-
-        The export metadata supplies class names and test size; ``kwargs`` (``conf``, ``nms``,
-        ``test_size``, ...) go to its constructor.
-        """
-        from .onnx_predictor import ExportedPredictor
-
-        return ExportedPredictor(path, backend=backend, **kwargs)
-
     def preprocess(self, image_bgr: np.ndarray) -> Tuple[torch.Tensor, float]:
         """Network input [1, 3, H, W] on the device and the letterbox ratio."""
         chw, ratio = letterbox(image_bgr, self.test_size, self.legacy)

@@ -8,7 +8,7 @@
 CPU path (PyTorch fp32/bf16, fast path fp32/bf16, ONNX Runtime fp32/int8, OpenVINO
 fp32/bf16/int8, where installed) measured for AP on the exp's validation set and batch-1
 latency, one table with the CPU's capability flags, and the fastest path within
-``--max-ap-drop`` AP50:95 points of PyTorch fp32 (:mod:`yolox.inference.deploy`).
+``--max-ap-drop`` AP50:95 points of PyTorch fp32 (:mod:`yolox.deploy.bench`).
 
 Writes a markdown table and a JSON file (``--output-dir``, default ``benchmarks/results``).
 Latency is the median of ``--runs`` batch-1 forwards after warm-up, with all variants of one
@@ -25,16 +25,16 @@ import argparse
 import json
 import platform
 import sys
-from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
-from typing import Dict, Iterator, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import torch
 
 from yolox.exp import get_checked_model, get_exp
-from yolox.inference.cli import parse_tsize
 from yolox.inference.fast import optimize_for_inference
 from yolox.models import available_attention
+from yolox.tools._common import parse_tsize
 from yolox.utils.cli_args import (
     add_device_arg,
     add_exp_args,
@@ -46,11 +46,12 @@ from yolox.utils.cli_args import (
     count,
     parse_command_line,
 )
+from yolox.utils.costs import measure_model_costs, timing_settings
 from yolox.utils.device import select_device
 from yolox.utils.errors import UserError, run_command
-from yolox.utils.model_utils import fuse_model, profile_model
-from yolox.utils.precision import cpu_description, precision_autocast, resolve_precision
-from yolox.utils.timing import latency_against_baseline
+from yolox.utils.model_utils import fuse_model
+from yolox.utils.precision import cpu_description, resolve_precision
+from yolox.utils.tables import markdown_table
 
 DEFAULT_MODELS = ("yolox-nano", "yolox-tiny", "yolox-s")
 
@@ -116,61 +117,56 @@ def _build(model_name: str, attention):
 
 def bench_model(model_name: str, kinds: Sequence[str], args, device: torch.device) -> List[Dict]:
     """One row per variant of ``model_name``: cost counts, then interleaved latency."""
-    rows, runners = [], {}
+    models, sizes = {}, set()
     for kind in ["none", *kinds]:
         model, test_size = _build(model_name, _variant_spec(kind, args.positions))
-        size = parse_tsize(args.tsize) or tuple(test_size)
-        info = profile_model(model, size)
-        rows.append({"model": model_name, "attention": kind, "tsize": list(size), **info})
-        if not args.no_latency:
-            model.eval().to(device)
-            if args.fast:
-                model = optimize_for_inference(model, fuse=not args.no_fuse)
-            elif not args.no_fuse:
-                fuse_model(model)
-            x = torch.rand(1, 3, *size, device=device) * 255
-
-            def run(m=model, inp=x, precision=args.resolved_precision):
-                with torch.inference_mode(), precision_autocast(device, precision):
-                    return m(inp)
-
-            runners[kind] = run
-    if runners:
-        timings = latency_against_baseline(
-            runners, device, "none", runs=args.runs, warmup=args.warmup
-        )
-        for row in rows:
-            stats = dict(timings[row["attention"]])
-            row["latency_ratio"] = stats.pop("ratio_median")
-            row["latency_ratio_iqr"] = [stats.pop("ratio_q1"), stats.pop("ratio_q3")]
-            row.update(stats)
-    base_row = rows[0]
-    for row in rows:
-        row["extra_params"] = row["params"] - base_row["params"]
-        row["extra_gflops"] = row["gflops"] - base_row["gflops"]
+        models[kind] = model
+        sizes.add(parse_tsize(args.tsize) or tuple(test_size))
+    (size,) = sizes  # one model, one test size
+    if args.fast:
+        prepare = partial(optimize_for_inference, fuse=not args.no_fuse)
+    else:
+        prepare = None if args.no_fuse else fuse_model
+    costs = measure_model_costs(
+        models,
+        size,
+        baseline="none",
+        latency=not args.no_latency,
+        runs=args.runs,
+        warmup=args.warmup,
+        device=device,
+        precision=args.resolved_precision,
+        prepare=prepare,
+    )
+    rows = []
+    for kind, entry in costs.items():
+        row = {"model": model_name, "attention": kind, "tsize": list(size)}
+        row.update({k: v for k, v in entry.items() if not k.startswith(("extra_", "ratio_"))})
+        if "ratio_median" in entry:
+            row["latency_ratio"] = entry["ratio_median"]
+            row["latency_ratio_iqr"] = [entry["ratio_q1"], entry["ratio_q3"]]
+        row.update(extra_params=entry["extra_params"], extra_gflops=entry["extra_gflops"])
+        rows.append(row)
     return rows
 
 
 def to_markdown(rows: List[Dict], with_latency: bool) -> str:
-    header = "| model | attention | input | params (M) | +params | GFLOPs | +GFLOPs |"
-    rule = "|---|---|---|---:|---:|---:|---:|"
+    headers = ["model", "attention", "input", "params (M)", "+params", "GFLOPs", "+GFLOPs"]
+    align = "lllrrrr"
     if with_latency:
-        header += " latency median (ms) | IQR (ms) | vs none | vs none IQR |"
-        rule += "---:|---:|---:|---|"
-    lines = [header, rule]
+        headers += ["latency median (ms)", "IQR (ms)", "vs none", "vs none IQR"]
+        align += "rrrl"
+    cells = []
     for r in rows:
-        line = (
-            f"| {r['model']} | {r['attention']} | {r['tsize'][0]}x{r['tsize'][1]} | {r['params_m']:.3f} | "
-            f"{r['extra_params']:,} | {r['gflops']:.3f} | {r['extra_gflops']:.4f} |"
-        )
+        row = [r["model"], r["attention"], f"{r['tsize'][0]}x{r['tsize'][1]}"]
+        row += [f"{r['params_m']:.3f}", f"{r['extra_params']:,}", f"{r['gflops']:.3f}"]
+        row.append(f"{r['extra_gflops']:.4f}")
         if with_latency:
             low, high = r["latency_ratio_iqr"]
-            line += (
-                f" {r['median_ms']:.1f} | {r['iqr_ms']:.1f} | {r['latency_ratio']:.3f} |"
-                f" {low:.3f}-{high:.3f} |"
-            )
-        lines.append(line)
-    return "\n".join(lines)
+            row += [f"{r['median_ms']:.1f}", f"{r['iqr_ms']:.1f}", f"{r['latency_ratio']:.3f}"]
+            row.append(f"{low:.3f}-{high:.3f}")
+        cells.append(row)
+    return markdown_table(headers, cells, align)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -178,32 +174,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     return run_command("bench", lambda: run(args, argv))
 
 
-def _denormals_flushed() -> bool:
-    """Whether this process currently flushes denormal floats (torch has no getter)."""
-    return (torch.tensor([1e-40], dtype=torch.float32) * 1.0).item() == 0.0
-
-
-@contextmanager
-def _timing_settings(threads: Optional[int]) -> Iterator[bool]:
-    """Threads and denormal flushing for timing; both restored to what they were on exit.
-
-    Yields whether denormals are flushed (False where the CPU cannot).
-    """
-    threads_before, flush_before = torch.get_num_threads(), _denormals_flushed()
-    if threads:
-        torch.set_num_threads(threads)
-    try:
-        yield torch.set_flush_denormal(True)  # see the module docstring
-    finally:
-        torch.set_flush_denormal(flush_before)
-        torch.set_num_threads(threads_before)
-
-
 def run_deploy(args: argparse.Namespace, argv: Optional[Sequence[str]]) -> int:
     """``--deploy``: measure, print the table and the verdict, write .md and .json."""
     from tqdm import tqdm
 
-    from yolox.inference.deploy import measure_deploy_paths
+    from yolox.deploy.bench import measure_deploy_paths
     from yolox.inference.loading import load_model, resolve_checkpoint_path
 
     if not args.exp_file or not args.ckpt:
@@ -259,7 +234,7 @@ def run(args: argparse.Namespace, argv: Optional[Sequence[str]]) -> int:
     device = select_device(args.device)
     args.resolved_precision = resolve_precision(args.precision, device)
     rows: List[Dict] = []
-    with _timing_settings(args.threads) as flushed:
+    with timing_settings(args.threads) as flushed:
         threads_used = torch.get_num_threads()
         for model_name in args.models:
             rows.extend(bench_model(model_name, kinds, args, device))

@@ -27,9 +27,9 @@ from loguru import logger
 
 from yolox.data.datasets.errors import DatasetError
 from yolox.data.datasets.image_io import read_image
-from yolox.inference.cli import build_exp, parse_tsize, require_exported_file
 from yolox.inference.loading import resolve_checkpoint_path
 from yolox.inference.visualize import draw_detections
+from yolox.tools._common import build_exp, parse_tsize, require_exported_file
 from yolox.utils.cli_args import (
     add_device_arg,
     add_exp_args,
@@ -86,18 +86,21 @@ def build_predictor(args: argparse.Namespace, exp: Optional[Any]):
     """A Predictor (torch) or an ExportedPredictor (onnxruntime, openvino) from the command line."""
     tsize = parse_tsize(args.tsize) or (tuple(exp.test_size) if exp is not None else None)
     if args.backend != "torch":
-        from yolox.inference.onnx_predictor import ExportedPredictor
+        from yolox.deploy.exported import ExportedPredictor, MissingExportMetadata
 
         path = require_exported_file(args.exported_file, args.backend)
         names = exp.model_config().class_names if exp is not None else None
-        return ExportedPredictor(
-            path,
-            class_names=names,
-            test_size=tsize,
-            conf=args.conf,
-            nms=args.nms,
-            backend=args.backend,
-        )
+        try:
+            return ExportedPredictor(
+                path,
+                class_names=names,
+                test_size=tsize,
+                conf=args.conf,
+                nms=args.nms,
+                backend=args.backend,
+            )
+        except MissingExportMetadata as err:
+            raise UserError(f"{err} (-f/-n EXP or -c CKPT for the names, and --tsize)") from None
     from yolox.inference.predictor import Predictor
 
     ckpt = resolve_checkpoint_path(args.ckpt, exp)

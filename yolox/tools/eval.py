@@ -34,9 +34,9 @@ from loguru import logger
 
 from yolox.evaluators.coco_scoring import COCO_BACKEND_CHOICES
 from yolox.exp.yolox_base import DATASET_FORMATS
-from yolox.inference.cli import build_exp, parse_tsize, require_exported_file
 from yolox.inference.fast import optimize_for_inference
 from yolox.inference.loading import load_model, resolve_checkpoint_path
+from yolox.tools._common import build_exp, parse_tsize, require_exported_file
 from yolox.utils.checkpoint import InferenceSettings, load_checkpoint, safe_path_component
 from yolox.utils.cli_args import (
     add_device_arg,
@@ -223,7 +223,7 @@ def _torch_model(exp: Any, args: argparse.Namespace, device: torch.device) -> to
 
 def _exported_model(exp: Any, args: argparse.Namespace) -> torch.nn.Module:
     """The ``--onnx``/``--xml`` file as an evaluator model, checked against the exp's classes and size."""
-    from yolox.inference.onnx_predictor import ExportedModel
+    from yolox.deploy.exported import ExportedModel
 
     path = require_exported_file(args.exported_file, args.backend)
     ignored = [flag for flag in ("fuse", "fast", "fp16") if getattr(args, flag)]

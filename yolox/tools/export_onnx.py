@@ -10,15 +10,16 @@ By default (as in official YOLOX) the graph returns the raw head output [B, A, 5
 ``yolox.inference.decode_outputs(outputs, (H, W))`` (see tools/onnx_inference.py). With
 ``--decode_in_inference`` it returns ``(cx, cy, w, h, obj, cls...)`` in input pixels, but only
 at the export size. ``--dynamic`` makes batch, height and width dynamic (H and W multiples of 32).
-The opset defaults to 11 and is raised automatically when an operator needs more (ema and sa
-attention use ``unflatten``: opset 13). onnxsim runs when installed, unless ``--no-onnxsim``.
+The opset is 13 unless ``-o`` asks for another (ema and sa attention use ``unflatten``, which
+needs 13; official YOLOX's 11 suits the others). onnxsim runs when installed, unless
+``--no-onnxsim``.
 
 ``--int8`` also writes ``<name>_int8.onnx``: ONNX Runtime static quantization (QDQ, per-channel
 int8 weights, uint8 activations) calibrated on ``--calib-images`` images of the exp's training
 set, letterboxed as inference does; the fp32 and int8 models are scored on the exp's validation
 set side by side and the int8 model is refused (exit 2, nothing written) when it loses more than
 ``--max-ap-drop`` AP50:95 points. It needs raw outputs (no ``--decode_in_inference``) and opset
-13 or more (raised from the default 11 automatically). ``tools/export_openvino.py --int8`` is
+13 or more (the default). ``tools/export_openvino.py --int8`` is
 the OpenVINO counterpart (NNCF, with accuracy control).
 """
 
@@ -27,8 +28,13 @@ from __future__ import annotations
 import argparse
 from typing import Optional, Sequence
 
-from yolox.inference.cli import check_int8_args, load_for_export, write_checked_int8
 from yolox.inference.loading import class_names_for
+from yolox.tools._common import (
+    check_int8_args,
+    check_options,
+    load_for_export,
+    report_candidate,
+)
 from yolox.utils.cli_args import (
     add_dynamic_arg,
     add_export_args,
@@ -49,11 +55,7 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--input", default="images", type=str, help="input node name")
     parser.add_argument("--output", default="output", type=str, help="output node name")
     parser.add_argument(
-        "-o",
-        "--opset",
-        default=None,
-        type=count(7),
-        help="ONNX opset (default 11, raised when needed)",
+        "-o", "--opset", default=None, type=count(7), help="ONNX opset (default 13)"
     )
     add_dynamic_arg(parser)
     parser.add_argument("--no-onnxsim", action="store_true", help="do not simplify with onnxsim")
@@ -72,7 +74,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_command_line(make_parser(), argv)
 
     def body() -> int:
-        from yolox.inference.export import export_onnx
+        from yolox.deploy.export import export_onnx
 
         check_int8_args(args)
         if args.int8 and args.decode_in_inference:
@@ -102,17 +104,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         )
         print(f"saved {result['path']} (opset {result['opset']})")
         if args.int8:
-            from yolox.inference.quantize import quantize_onnx
+            from yolox.deploy.int8 import quantize_checked
+            from yolox.deploy.quantize_onnxruntime import quantize_onnx
 
-            write_checked_int8(
+            check = quantize_checked(
                 exp,
                 args.output_name,
                 tsize,
-                args,
                 lambda images, candidate: quantize_onnx(
                     args.output_name, candidate, images, keep_head_fp32=args.keep_head_fp32
                 ),
+                args.calib_images,
+                check_options(args),
             )
+            report_candidate(check, exp)
         return 0
 
     return run_command("export_onnx", body)

@@ -8,8 +8,9 @@ Examples::
 
 The IR is converted from the project's ONNX export (raw head outputs; batch, height and width
 fixed at the export size unless ``--dynamic``, as in tools/export_onnx.py) and carries the same
-metadata (class names, test size, strides, model config), so ``tools/demo.py --backend openvino --xml FILE``, ``tools/eval.py --backend
-openvino --xml FILE`` and ``yolox.inference.ExportedPredictor`` need nothing else.
+metadata (class names, test size, strides, model config), so ``tools/demo.py --backend openvino
+--xml FILE``, ``tools/eval.py --backend openvino --xml FILE`` and
+``yolox.deploy.ExportedPredictor`` need nothing else.
 
 ``--int8`` also writes ``<name>_int8.xml``: NNCF post-training quantization calibrated on
 ``--calib-images`` images of the exp's training set (letterboxed as inference does). The fp32
@@ -33,19 +34,17 @@ ONNX Runtime counterpart.
 from __future__ import annotations
 
 import argparse
-import os
-import tempfile
 from typing import Optional, Sequence
 
 from loguru import logger
 
-from yolox.inference.cli import (
-    check_int8_args,
-    keep_if_it_pays,
-    load_for_export,
-    write_checked_int8,
-)
 from yolox.inference.loading import class_names_for
+from yolox.tools._common import (
+    check_int8_args,
+    check_options,
+    load_for_export,
+    report_candidate,
+)
 from yolox.utils.cli_args import (
     add_dynamic_arg,
     add_export_args,
@@ -77,29 +76,30 @@ def make_parser() -> argparse.ArgumentParser:
 
 def _write_bf16(exp, args: argparse.Namespace, tsize, ov_model) -> str:
     """``<name>_bf16.xml`` beside the fp32 IR, kept only where it pays (speed and AP)."""
-    from yolox.inference.openvino_export import mark_bf16, save_openvino
-    from yolox.inference.quantize import calibration_images
+    from yolox.deploy.int8 import calibration_images, keep_if_it_pays, variant_path_for
+    from yolox.deploy.openvino_export import mark_bf16, save_openvino
 
-    target = args.output_name[: -len(".xml")] + "_bf16.xml"
     exp.test_size = tsize
     images = calibration_images(exp, args.batch_size, tsize)  # the timing batch
-    with tempfile.TemporaryDirectory() as tmp:
-        candidate = os.path.join(tmp, os.path.basename(target))
-        save_openvino(mark_bf16(ov_model.clone()), candidate)
-        keep_if_it_pays(exp, args.output_name, candidate, target, images, args, "bf16")
-    print(f"saved {target}")
-    return target
+    check = keep_if_it_pays(
+        exp,
+        args.output_name,
+        variant_path_for(args.output_name, "bf16"),
+        lambda candidate: save_openvino(mark_bf16(ov_model.clone()), candidate),
+        images,
+        check_options(args),
+        "bf16",
+    )
+    return report_candidate(check, exp)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_command_line(make_parser(), argv)
 
     def body() -> int:
-        from yolox.inference.openvino_export import (
-            export_openvino,
-            quantize_openvino,
-            save_openvino,
-        )
+        from yolox.deploy.int8 import quantize_checked
+        from yolox.deploy.openvino_export import export_openvino, save_openvino
+        from yolox.deploy.quantize_nncf import ValidationScorer, quantize_openvino
 
         if args.deprecated_static:
             logger.warning(
@@ -134,8 +134,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         def quantize(images: list, candidate: str) -> None:
             accuracy = None
             if args.accuracy_control:
-                from yolox.inference.quantize import ValidationScorer
-
                 accuracy = ValidationScorer(exp, args.eval_batch_size)
                 logger.info(
                     f"accuracy control: int8 may lose at most {args.max_ap_drop} AP50:95 points "
@@ -150,7 +148,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             )
             save_openvino(quantized, candidate)
 
-        write_checked_int8(exp, args.output_name, tsize, args, quantize)
+        check = quantize_checked(
+            exp, args.output_name, tsize, quantize, args.calib_images, check_options(args)
+        )
+        report_candidate(check, exp)
         if args.bf16:
             _write_bf16(exp, args, tsize, ov_model)
         return 0

@@ -19,8 +19,8 @@ from typing import Optional, Sequence
 
 from loguru import logger
 
-from yolox.inference.cli import load_for_export
 from yolox.inference.loading import class_names_for
+from yolox.tools._common import load_for_export
 from yolox.utils.cli_args import add_export_args, parse_command_line
 from yolox.utils.device import model_device
 from yolox.utils.errors import run_command
@@ -43,7 +43,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_command_line(make_parser(), argv)
 
     def body() -> int:
-        from yolox.inference.export import export_torchscript
+        from yolox.deploy.export import export_torchscript
 
         exp, loaded, tsize = load_for_export(args)
         path = export_torchscript(

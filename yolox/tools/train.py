@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Sequence
 
 from yolox.core.train_args import make_train_parser as make_parser
+from yolox.core.train_options import TrainOptions
 from yolox.utils.cli_args import parse_command_line
 from yolox.utils.errors import UserError, run_command, run_worker
 
@@ -63,12 +64,12 @@ def check_args(args: argparse.Namespace, exp) -> None:
         raise UserError(f"--logger {kind} needs the '{kind}' package: pip install {kind}")
 
 
-def train_worker(args: argparse.Namespace) -> None:
+def train_worker(args: TrainOptions) -> None:
     """Body of every training process: rebuild the exp (nothing to pickle) and train."""
     run_worker("train", lambda: _train(args))
 
 
-def _train(args: argparse.Namespace) -> None:
+def _train(args: TrainOptions) -> None:
     from yolox.core.trainer import Trainer
 
     exp = load_exp(args)
@@ -79,13 +80,14 @@ def _train(args: argparse.Namespace) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse_command_line(make_parser(), argv)
+    namespace = parse_command_line(make_parser(), argv)
     from yolox.core.launch import default_num_devices, launch
     from yolox.core.output_folder import derived_experiment_name
     from yolox.inference.pretrained import resolve_pretrained
     from yolox.utils.setup_env import configure_module, configure_nccl, configure_omp
 
     def body() -> None:
+        args = TrainOptions.from_namespace(namespace)
         exp = load_exp(args)
         if not args.experiment_name:  # a model override is another run: my_data -> my_data_cam
             args.experiment_name = derived_experiment_name(exp.exp_name, args.opts or [])

@@ -22,9 +22,9 @@ import torch
 
 from yolox.data.datasets.image_io import read_image
 from yolox.inference.attention_maps import AttentionMap, attention_modules, capture_attention_maps
-from yolox.inference.cli import build_exp, parse_tsize
 from yolox.inference.loading import load_model, resolve_checkpoint_path
 from yolox.inference.predictor import letterbox
+from yolox.tools._common import build_exp, parse_tsize
 from yolox.utils.cli_args import (
     add_device_arg,
     add_exp_args,

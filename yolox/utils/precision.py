@@ -6,8 +6,9 @@
 * ``bf16``: ``torch.autocast(device, dtype=torch.bfloat16)``; works on any CPU (oneDNN emulates
   bf16 where the instructions are missing), but only pays where they exist.
 * ``auto``: bf16 where the CPU has AMX bf16 tiles or AVX-512 BF16 (``amx_bf16``/``avx512_bf16``
-  in its flags), fp32 elsewhere (AVX2-only CPUs: bf16 there is emulated and slower). Inference
-  callers may ask ``auto`` to stay fp32 unless the fast path was asked for (``prefer=False``).
+  as torch detects them: :func:`cpu_capabilities`), fp32 elsewhere (AVX2-only CPUs: bf16 there
+  is emulated and slower). Inference callers may ask ``auto`` to stay fp32 unless the fast path
+  was asked for (``prefer=False``).
 
 ``--fp16`` is a different thing: CUDA AMP, as in official YOLOX. Autocast leaves the ops that need
 the range or the precision of float32 in float32 (losses, reductions, softmax); the project keeps
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from dataclasses import dataclass
 from typing import ContextManager, Iterable, Optional, Tuple, Union
 
 import torch
@@ -28,6 +30,8 @@ __all__ = [
     "PRECISIONS",
     "BF16_CPU_FLAGS",
     "CAPABILITY_FLAGS",
+    "CpuCapabilities",
+    "cpu_capabilities",
     "cpu_flags",
     "cpu_model_name",
     "cpu_description",
@@ -57,8 +61,75 @@ CAPABILITY_FLAGS = (
 
 PathLike = Union[str, "os.PathLike[str]"]
 
+#: our flag name -> the names torch's capability queries use for it: first the key of
+#: ``torch.cpu.get_capabilities()`` (torch 2.14 has it), then the private per-feature functions of
+#: ``torch.cpu`` that older releases have (torch 2.3: only ``_is_cpu_support_vnni``). A flag no
+#: query of the installed torch covers is reported absent, except AVX2/AVX-512, which the kernel
+#: level torch dispatches to implies (:data:`_ISA_FLAGS`); so with torch 2.3 ``auto`` stays
+#: float32 on an AVX-512 BF16 CPU: the safe side.
+_TORCH_QUERIES = {
+    "avx2": ("avx2", "_is_avx2_supported", "_is_cpu_support_avx2"),
+    "avx512f": ("avx512_f", "_is_avx512_supported", "_is_cpu_support_avx512"),
+    "avx512_bf16": ("avx512_bf16", "_is_avx512_bf16_supported"),
+    "avx512_vnni": (
+        "avx512_vnni",
+        "_is_vnni_supported",
+        "_is_avx512_vnni_supported",
+        "_is_cpu_support_avx512_vnni",
+        "_is_cpu_support_vnni",
+    ),
+    "avx_vnni": ("avx_vnni",),
+    "amx_tile": ("amx_tile", "_is_amx_tile_supported", "_is_cpu_support_amx_tile"),
+    "amx_bf16": ("amx_bf16",),
+    "amx_int8": ("amx_int8",),
+}
 
-def _cpuinfo_field(name: str, cpuinfo: PathLike) -> str:
+#: the flags that torch's dispatch level ``torch.backends.cpu.get_cpu_capability()`` implies
+_ISA_FLAGS = {"AVX2": ("avx2",), "AVX512": ("avx2", "avx512f")}
+
+
+@dataclass(frozen=True)
+class CpuCapabilities:
+    """What this CPU is and which of :data:`CAPABILITY_FLAGS` it has, as torch detects them.
+
+    ``model``: the marketing name ("AMD EPYC", "Intel(R) Xeon(R) ..."); ``flags``: the
+    :data:`CAPABILITY_FLAGS` present, in that order; ``isa``: the kernel level torch dispatches to
+    (``torch.backends.cpu.get_cpu_capability()``: "DEFAULT", "AVX2", "AVX512", ...).
+    """
+
+    model: str
+    flags: Tuple[str, ...]
+    isa: str
+
+    def has(self, flag: str) -> bool:
+        """Whether the CPU has ``flag`` (a :data:`CAPABILITY_FLAGS` name)."""
+        return flag in self.flags
+
+    @property
+    def native_bf16(self) -> bool:
+        """AMX bf16 tiles or AVX-512 BF16 dot products: bf16 autocast pays here."""
+        return any(f in self.flags for f in BF16_CPU_FLAGS)
+
+
+def _torch_flags(isa: str) -> Tuple[Tuple[str, ...], str]:
+    """The :data:`CAPABILITY_FLAGS` torch reports, and its CPU name where it knows one."""
+    table = getattr(torch.cpu, "get_capabilities", None)
+    caps = dict(table()) if table is not None else {}
+    present = []
+    for flag in CAPABILITY_FLAGS:
+        key, *functions = _TORCH_QUERIES[flag]
+        if caps:
+            found = bool(caps.get(key, False))
+        else:
+            query = next((getattr(torch.cpu, f) for f in functions if hasattr(torch.cpu, f)), None)
+            found = bool(query()) if query is not None else flag in _ISA_FLAGS.get(isa, ())
+        if found:
+            present.append(flag)
+    return tuple(present), str(caps.get("cpu_name") or "")
+
+
+def _cpuinfo_field(name: str, cpuinfo: PathLike = "/proc/cpuinfo") -> str:
+    """The first ``name: value`` line of a cpuinfo file ("" where there is none)."""
     try:
         with open(cpuinfo) as f:
             for line in f:
@@ -70,26 +141,37 @@ def _cpuinfo_field(name: str, cpuinfo: PathLike) -> str:
     return ""
 
 
-def cpu_flags(cpuinfo: PathLike = "/proc/cpuinfo") -> Tuple[str, ...]:
-    """Every flag of the first CPU in ``cpuinfo`` (empty where there is no such file)."""
-    return tuple(_cpuinfo_field("flags", cpuinfo).split())
+def cpu_capabilities() -> CpuCapabilities:
+    """This CPU's model name and capability flags: the one place the project asks.
 
-
-def cpu_model_name(cpuinfo: PathLike = "/proc/cpuinfo") -> str:
-    """The CPU's model name ("AMD EPYC", "Intel(R) Xeon(R) ..."), else the platform's guess."""
+    The flags come from torch's own detection (cpuinfo, which also checks that the OS enabled the
+    AVX-512/AMX state), never from parsing ``/proc/cpuinfo``. The model name is only a label for
+    result files: newer torch reports it (2.14 does); else it is the ``model name`` line of
+    ``/proc/cpuinfo`` (Linux; ``platform.processor()`` says "x86_64" there), else
+    ``platform.processor()`` (macOS, Windows).
+    """
     import platform
 
-    return _cpuinfo_field("model name", cpuinfo) or platform.processor() or "unknown CPU"
+    isa = torch.backends.cpu.get_cpu_capability()
+    flags, name = _torch_flags(isa)
+    model = name or _cpuinfo_field("model name") or platform.processor() or "unknown CPU"
+    return CpuCapabilities(model=model, flags=flags, isa=isa)
 
 
-def cpu_description(cpuinfo: PathLike = "/proc/cpuinfo") -> dict:
-    """Model name and the :data:`CAPABILITY_FLAGS` present: what every benchmark result records."""
-    flags = set(cpu_flags(cpuinfo))
-    return {
-        "cpu": cpu_model_name(cpuinfo),
-        "cpu_flags": [f for f in CAPABILITY_FLAGS if f in flags],
-        "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
-    }
+def cpu_flags() -> Tuple[str, ...]:
+    """The :data:`CAPABILITY_FLAGS` this CPU has (:func:`cpu_capabilities`; tests replace it)."""
+    return cpu_capabilities().flags
+
+
+def cpu_model_name() -> str:
+    """The CPU's model name (:func:`cpu_capabilities`)."""
+    return cpu_capabilities().model
+
+
+def cpu_description() -> dict:
+    """Model name and capability flags as every benchmark result records them (JSON-ready)."""
+    caps = cpu_capabilities()
+    return {"cpu": caps.model, "cpu_flags": list(caps.flags), "torch_cpu_capability": caps.isa}
 
 
 def cpu_has_fast_bf16(flags: Optional[Iterable[str]] = None) -> bool:

@@ -4,7 +4,7 @@ A runtime opens an exported file, exposes its ``yolox.*`` export metadata (class
 test size, strides, model config...), its input shape (ints where static, None where
 dynamic) and the width of its output rows, and runs a float32 NCHW batch. Everything above
 (letterbox, decoding of raw outputs, NMS, evaluator adapter) is shared by
-:mod:`yolox.inference.onnx_predictor`, whatever the runtime.
+:mod:`yolox.deploy.exported`, whatever the runtime.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ __all__ = [
     "decode_metadata",
     "input_hw",
     "open_runtime",
+    "openvino_capabilities",
     "read_openvino_metadata",
 ]
 
@@ -229,6 +230,14 @@ def read_openvino_metadata(model: Any) -> Dict[str, Any]:
         for key in model.get_rt_info(["yolox"]).astype(dict)
     }
     return decode_metadata(raw)
+
+
+def openvino_capabilities(device: str = "CPU") -> Tuple[str, ...]:
+    """What OpenVINO reports ``device`` can compute natively (``FP32``, ``INT8``, ``BF16``...):
+    the OpenVINO paths judge the CPU by OpenVINO's own view, which is what its kernels use."""
+    import openvino as ov
+
+    return tuple(ov.Core().get_property(device, "OPTIMIZATION_CAPABILITIES"))
 
 
 def open_runtime(path: PathLike, backend: Optional[str] = None, **kwargs: Any):

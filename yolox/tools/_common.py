@@ -1,25 +1,26 @@
-"""Command-line plumbing shared by the eval/demo/export/visualise tools (their flags are
-defined in yolox.utils.cli_args): the exp, the size, the exported file, the int8 checks."""
+"""Command-line plumbing shared by the eval/demo/export/visualise tools (their flags are defined
+in yolox.utils.cli_args): the exp, the size, the exported file, and the messages and exit codes
+of an int8/bf16 candidate's check (the library, :func:`yolox.deploy.int8.keep_if_it_pays`,
+returns what it measured; this module says it)."""
 
 from __future__ import annotations
 
 import argparse
 import os
-import tempfile
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from typing import Any, Optional, Sequence, Tuple
 
-import numpy as np
 from loguru import logger
 
+from yolox.deploy.int8 import AP_FLOOR, CandidateCheck, CheckOptions
 from yolox.exp import get_exp
+from yolox.inference.pretrained import pretrained_name
 from yolox.utils.errors import UserError
-
-from .pretrained import pretrained_name
 
 __all__ = [
     "check_int8_args",
-    "keep_if_it_pays",
-    "write_checked_int8",
+    "check_options",
+    "report_candidate",
+    "load_for_export",
     "build_exp",
     "parse_tsize",
     "require_exported_file",
@@ -48,7 +49,7 @@ def build_exp(args: argparse.Namespace, opts: Sequence[str] = ()) -> Optional[An
 
 def require_exported_file(path: Optional[str], backend: str) -> str:
     """``--onnx``/``--xml`` for an exported-model backend: an existing file of that backend."""
-    from .runtimes import BACKENDS
+    from yolox.deploy.runtimes import BACKENDS
 
     suffix = BACKENDS[backend]
     if not path or not os.path.isfile(path):
@@ -74,7 +75,7 @@ def parse_tsize(values: Optional[Sequence[int]]) -> Optional[Tuple[int, int]]:
 
 def load_for_export(args: argparse.Namespace) -> Tuple[Optional[Any], Any, Tuple[int, int]]:
     """(exp or None, the loaded model, export size) from the shared exporter flags."""
-    from .loading import load_model, resolve_checkpoint_path
+    from yolox.inference.loading import load_model, resolve_checkpoint_path
 
     exp = build_exp(args, args.opts or [])
     loaded = load_model(resolve_checkpoint_path(args.ckpt, exp), exp=exp, device=args.device)
@@ -104,72 +105,61 @@ def check_int8_args(args: argparse.Namespace) -> None:
         )
 
 
-def write_checked_int8(
-    exp: Any,
-    fp32_path: str,
-    test_size: Tuple[int, int],
-    args: argparse.Namespace,
-    quantize: Callable[[List[Any], str], Any],
-) -> str:
-    """The int8 model beside ``fp32_path`` (``name_int8.ext``), written only when it is faster
-    than fp32 on this CPU and its AP on the exp's validation set is within ``--max-ap-drop`` of
-    fp32's (:func:`keep_if_it_pays`); ``quantize(images, path)`` writes a candidate from the
-    calibration images. Returns the path written."""
-    from .quantize import calibration_images, int8_path_for
-
-    exp.test_size = test_size
-    images = calibration_images(exp, args.calib_images, test_size)
-    logger.info(
-        f"calibrating int8 on {len(images)} training images at {test_size[0]}x{test_size[1]}"
+def check_options(args: argparse.Namespace) -> CheckOptions:
+    """The :class:`yolox.deploy.int8.CheckOptions` of the int8 flags (``--max-ap-drop``, ...)."""
+    return CheckOptions(
+        max_ap_drop=args.max_ap_drop,
+        batch_size=args.batch_size,
+        speed_runs=args.speed_runs,
+        eval_batch_size=args.eval_batch_size,
+        keep_slow=args.keep_slow_int8,
     )
-    target = int8_path_for(fp32_path)
-    with tempfile.TemporaryDirectory() as tmp:
-        candidate = os.path.join(tmp, os.path.basename(target))
-        quantize(images, candidate)
-        keep_if_it_pays(exp, fp32_path, candidate, target, images, args, "int8")
-    print(f"saved {target}")
-    return target
 
 
-def keep_if_it_pays(
-    exp: Any,
-    fp32_path: str,
-    candidate: str,
-    target: str,
-    images: Sequence[Any],
-    args: argparse.Namespace,
-    label: str,
-) -> None:
-    """Move ``candidate`` (an int8 or bf16 variant of ``fp32_path``) to ``target`` only where it
-    pays: both are timed side by side on a batch of ``--batch-size`` of ``images`` and printed;
-    a candidate that is not faster on this CPU is refused (:class:`UserError`) unless
-    ``--keep-slow-int8``, which keeps it with a warning; then the AP check of
-    :func:`yolox.inference.quantize.accept_int8` (``--max-ap-drop``)."""
-    from yolox.utils.precision import cpu_description
-
-    from .quantize import accept_int8, compare_speed, int8_capability_note
-
+def report_candidate(check: CandidateCheck, exp: Any) -> str:
+    """Print what :func:`yolox.deploy.int8.keep_if_it_pays` measured (speed, then AP) and turn a
+    refusal into a one-line :class:`UserError` (exit 2) naming the flag that would change it;
+    returns the path written."""
     size = tuple(int(s) for s in exp.test_size)
-    batch = np.stack([images[i % len(images)] for i in range(args.batch_size)])
-    speed = compare_speed(fp32_path, candidate, batch, runs=args.speed_runs, label=label)
+    label, speed, target = check.label, check.speed, check.target
     print(f"Speed on this CPU at {size[0]}x{size[1]}:")
     print(speed.table())
-    if not speed.int8_pays:
-        if label == "int8":
-            capability = int8_capability_note()
-        else:
-            described = cpu_description()
-            capability = f"{described['cpu']}: flags {', '.join(described['cpu_flags'])}"
+    if not check.faster:
         note = (
             f"{label} is not faster than fp32 here ({speed.int8_ms:.1f} vs {speed.fp32_ms:.1f} "
-            f"ms per batch of {speed.batch}) on {capability}"
+            f"ms per batch of {speed.batch}) on {check.capability}"
         )
-        if not args.keep_slow_int8:
+        if check.ap is None:
             raise UserError(
-                f"{note}: {target} not written; ship {fp32_path}, or pass --keep-slow-int8 "
-                "to write it anyway"
+                f"{note}: {target} not written; ship {check.fp32_path}, or pass "
+                "--keep-slow-int8 to write it anyway"
             )
         logger.warning(f"{note}; writing it anyway (--keep-slow-int8)")
-    accept_int8(
-        exp, fp32_path, candidate, target, args.max_ap_drop, args.eval_batch_size, label=label
-    )
+    comparison = check.ap
+    print(f"AP on the validation set of {exp.exp_name} at {size[0]}x{size[1]}:")
+    print(comparison.table())
+    if not check.ap_can_judge:
+        print(
+            f"the AP check cannot judge this model: its fp32 AP50:95 is {comparison.fp32[0]:.2f}, "
+            f"below the floor of {AP_FLOOR:g} points where an AP drop means something; "
+            "check int8 on a trained model"
+        )
+    if not check.written:
+        stale = (
+            f" (the {target} already there is from an earlier export)"
+            if os.path.exists(target)
+            else ""
+        )
+        advice = (
+            "try --keep-head-fp32, more --calib-images, --accuracy-control (OpenVINO), or a "
+            "larger --max-ap-drop"
+            if label == "int8"
+            else "ship the fp32 model, or allow a larger --max-ap-drop"
+        )
+        raise UserError(
+            f"{label} loses {comparison.drop:.2f} AP50:95 points (fp32 {comparison.fp32[0]:.2f}, "
+            f"{label} {comparison.int8[0]:.2f}), more than --max-ap-drop "
+            f"{check.options.max_ap_drop}: {target} not written{stale}; {advice}"
+        )
+    print(f"saved {target}")
+    return target

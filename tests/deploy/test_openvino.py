@@ -25,12 +25,10 @@ from yolox.testing.fixtures import (
 
 ov = pytest.importorskip("openvino", reason="openvino not installed (pip install -e '.[deploy]')")
 
-from yolox.inference import ExportedPredictor, Predictor  # noqa: E402
-from yolox.inference.openvino_export import (  # noqa: E402
-    export_openvino,
-    quantize_openvino,
-    save_openvino,
-)
+from yolox.deploy import ExportedPredictor  # noqa: E402
+from yolox.deploy.openvino_export import export_openvino, save_openvino  # noqa: E402
+from yolox.deploy.quantize_nncf import quantize_openvino  # noqa: E402
+from yolox.inference import Predictor  # noqa: E402
 from yolox.models.attention import available_attention  # noqa: E402
 from yolox.models.build import build_model  # noqa: E402
 from yolox.testing.agreement import detection_agreement  # noqa: E402
@@ -64,7 +62,7 @@ def test_ir_carries_the_metadata_alone(tmp_path):
     export_openvino(
         copy.deepcopy(model), path, test_size=(96, SIZE), class_names=CLASS_NAMES, config=cfg
     )
-    predictor = Predictor.from_exported(path, conf=0.01)
+    predictor = ExportedPredictor(path, conf=0.01)
     assert predictor.class_names == CLASS_NAMES
     assert predictor.test_size == (96, SIZE)
     assert predictor.metadata["model_config"] == cfg.to_dict()
@@ -83,7 +81,7 @@ def test_predictor_batch_matches_pytorch_predictor(tmp_path):
         for i in range(3)
     ]
     kwargs = dict(test_size=(160, 160), conf=0.05, nms=0.5)
-    exported = Predictor.from_exported(path, **kwargs).predict_batch(images)
+    exported = ExportedPredictor(path, **kwargs).predict_batch(images)
     reference = Predictor(model, CLASS_NAMES, device="cpu", **kwargs).predict_batch(images)
     assert sum(len(d) for d in reference) > 0
     for got, want in zip(exported, reference):
@@ -121,8 +119,8 @@ def _export_fp32_and_int8(path: str, model, calibration, folder: Path) -> tuple:
         ov_model = export_openvino(model, fp32_path, test_size=(SIZE, SIZE))
         save_openvino(quantize_openvino(ov_model, calibration), int8_path)
     else:
-        from yolox.inference.export import export_onnx
-        from yolox.inference.quantize import quantize_onnx
+        from yolox.deploy.export import export_onnx
+        from yolox.deploy.quantize_onnxruntime import quantize_onnx
 
         fp32_path, int8_path = folder / "fp32.onnx", folder / "int8.onnx"
         export_onnx(model, fp32_path, test_size=(SIZE, SIZE), dynamic=True, opset=13)
@@ -137,7 +135,7 @@ def test_int8_detections_of_every_attention_type_agree_with_fp32(
     attention, path, trained_synthetic, tmp_path
 ):
     pytest.importorskip("nncf" if path == "openvino" else "onnxruntime.quantization")
-    from yolox.inference.quantize import calibration_images
+    from yolox.deploy.int8 import calibration_images
 
     model = trained_synthetic.with_attention(attention)
     calibration = calibration_images(trained_synthetic.exp, CALIB_IMAGES, (SIZE, SIZE))

@@ -18,18 +18,19 @@ from yolox.testing.fixtures import make_model, save_model_checkpoint, write_synt
 onnx = pytest.importorskip("onnx", reason="onnx not installed")
 pytest.importorskip("onnxruntime", reason="onnxruntime not installed")
 
-from yolox.inference import ExportedPredictor  # noqa: E402
-from yolox.inference.export import export_onnx  # noqa: E402
-from yolox.inference.quantize import (  # noqa: E402
-    ValidationScorer,
+from yolox.deploy import ExportedPredictor  # noqa: E402
+from yolox.deploy.compare import score_exported  # noqa: E402
+from yolox.deploy.export import export_onnx  # noqa: E402
+from yolox.deploy.int8 import (  # noqa: E402
+    INT8_CPU_FLAGS,
     cpu_int8_flags,
     has_int8_dot_product,
     head_output_nodes,
     int8_path_for,
-    quantize_onnx,
-    score_exported,
 )
-from yolox.inference.runtimes import OnnxRuntime  # noqa: E402
+from yolox.deploy.quantize_nncf import ValidationScorer  # noqa: E402
+from yolox.deploy.quantize_onnxruntime import quantize_onnx  # noqa: E402
+from yolox.deploy.runtimes import OnnxRuntime  # noqa: E402
 
 SIZE = 64
 SYNTHETIC = (12, 5)  # train, val images of the generated dataset
@@ -137,14 +138,19 @@ def test_onnx_int8_signed_weights_and_head_kept_in_float(tmp_path):
     assert ExportedPredictor(int8).metadata["int8_weights"] == "s8"
 
 
-def test_cpu_int8_flags_are_read_from_cpuinfo(tmp_path):
-    cpuinfo = tmp_path / "cpuinfo"
-    cpuinfo.write_text("processor : 0\nflags : fpu sse avx2 fma avx512f avx512_vnni\n")
-    assert cpu_int8_flags(cpuinfo) == ("avx2", "avx512f", "avx512_vnni")
-    assert has_int8_dot_product(cpu_int8_flags(cpuinfo))
-    cpuinfo.write_text("processor : 0\nflags : fpu sse avx2 fma\n")
-    assert not has_int8_dot_product(cpu_int8_flags(cpuinfo))
-    assert cpu_int8_flags(tmp_path / "absent") == ()
+def test_cpu_int8_flags_come_from_the_one_cpu_capability_function():
+    from yolox.utils.precision import cpu_description
+
+    assert cpu_int8_flags(["fpu", "sse", "avx2", "fma", "avx512f", "avx512_vnni"]) == (
+        "avx2",
+        "avx512f",
+        "avx512_vnni",
+    )
+    assert has_int8_dot_product(cpu_int8_flags(["avx2", "avx512f", "avx512_vnni"]))
+    assert not has_int8_dot_product(cpu_int8_flags(["fpu", "sse", "avx2", "fma"]))
+    # this CPU's: what yolox.utils.precision reports, not a second reading of /proc/cpuinfo
+    reported = set(cpu_description()["cpu_flags"])
+    assert cpu_int8_flags() == tuple(f for f in INT8_CPU_FLAGS if f in reported)
 
 
 def test_int8_file_names():
@@ -227,7 +233,7 @@ def test_int8_without_an_experiment_is_refused(tiny_exp, tmp_path, capsys):
 
 def test_compare_speed_times_each_file(tmp_path):
     """yolox-s (~25x nano's FLOPs) is slower: the two files are timed, not one of them twice."""
-    from yolox.inference.quantize import compare_speed
+    from yolox.deploy.compare import compare_speed
     from yolox.models.build import build_model, zoo_config
 
     small = build_model(zoo_config("yolox-nano", num_classes=3)).eval()
@@ -247,7 +253,7 @@ def test_compare_speed_times_each_file(tmp_path):
 def test_export_keeps_int8_only_where_it_is_faster(
     tiny_exp, tmp_path, capsys, monkeypatch, int8_ms
 ):
-    import yolox.inference.quantize as quantize_module
+    import yolox.deploy.int8 as quantize_module
     from yolox.tools.export_onnx import main
 
     timed = []
@@ -360,8 +366,8 @@ def accuracy_control_outcome() -> dict:
     """
     import openvino as ov
 
-    from yolox.inference.openvino_export import quantize_openvino
-    from yolox.inference.runtimes import CompiledOpenVino
+    from yolox.deploy.quantize_nncf import quantize_openvino
+    from yolox.deploy.runtimes import CompiledOpenVino
 
     torch.manual_seed(0)
     with torch.no_grad():
@@ -437,3 +443,68 @@ def test_export_openvino_with_accuracy_control_writes_a_checked_model(tiny_exp, 
     int8 = tmp_path / "model_int8.xml"
     assert int8.is_file() and (tmp_path / "model_int8.bin").is_file()
     assert ExportedPredictor(int8).metadata["precision"] == "int8"
+
+
+# ------------------------------------------------------------------ the decision, as a value
+
+
+def test_keep_if_it_pays_returns_its_decision_and_prints_nothing(
+    tiny_exp, tmp_path, monkeypatch, capsys
+):
+    """The library measures and decides; what it decided comes back as a CandidateCheck (the
+    tools print it): refused for speed before any AP, kept, or refused for its AP drop."""
+    import yolox.deploy.int8 as int8_module
+    from yolox.deploy.compare import SpeedComparison
+    from yolox.deploy.int8 import CheckOptions, calibration_images, keep_if_it_pays
+
+    exp = tiny_exp["exp"]
+    fp32 = _onnx_file(tmp_path, tiny_exp["model"], tiny_exp["config"])
+    images = calibration_images(exp, 2, (SIZE, SIZE))
+    target = tmp_path / "out" / "fp32_int8.onnx"
+    target.parent.mkdir()
+    made = []
+
+    def make(path):
+        made.append(path)
+        quantize_onnx(fp32, path, images)
+
+    def timed_as(int8_ms):
+        def fake(fp32_path, candidate, batch, runs, label):
+            return SpeedComparison(10.0, int8_ms, len(batch), runs, label)
+
+        return fake
+
+    def check(int8_ms, **options):
+        monkeypatch.setattr(int8_module, "compare_speed", timed_as(int8_ms))
+        return keep_if_it_pays(exp, fp32, target, make, images, CheckOptions(**options))
+
+    work = tmp_path / "cwd"
+    work.mkdir()
+    monkeypatch.chdir(work)  # ONNX Runtime's quantizer may leave files in the cwd
+    slow = check(20.0, max_ap_drop=100.0)
+    assert not slow.faster and slow.ap is None and not slow.written and not target.exists()
+    assert slow.capability == int8_module.int8_capability_note()
+    kept = check(5.0, max_ap_drop=100.0)
+    assert kept.faster and kept.written and target.is_file()
+    # the AP it reports is each file's own AP on the exp's validation set
+    assert kept.ap.fp32 == pytest.approx(score_exported(exp, fp32))
+    assert kept.ap.int8 == pytest.approx(score_exported(exp, target))
+    assert kept.within_ap_budget and kept.ap_can_judge == (kept.ap.fp32[0] >= 5.0)
+    target.write_bytes(b"earlier")
+    refused = check(5.0, max_ap_drop=-100.0)  # any AP change exceeds -100 points
+    assert refused.ap is not None and not refused.within_ap_budget and not refused.written
+    assert target.read_bytes() == b"earlier"  # an earlier file is left alone
+    slow_kept = check(20.0, max_ap_drop=100.0, keep_slow=True)
+    assert not slow_kept.faster and slow_kept.written and slow_kept.ap is not None
+    assert len(made) == 4 and not any(Path(p).exists() for p in made)  # candidates: temporary
+    assert capsys.readouterr().out == ""  # the tools print; the library returns
+
+
+def test_capability_note_asks_openvino_about_irs_and_the_cpu_flags_about_onnx():
+    ov = pytest.importorskip("openvino")
+    from yolox.deploy.int8 import capability_note, int8_capability_note
+
+    reported = ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES")
+    note = capability_note("model.xml")
+    assert reported and note.endswith("OpenVINO reports " + ", ".join(reported))
+    assert capability_note("model.onnx") == int8_capability_note()

@@ -2,10 +2,10 @@
 
 ``ExportedPredictor`` handles both export flavours: raw head outputs (default export; decoded
 here with NumPy) and ``--decode_in_inference`` graphs, whatever runtime runs the file (see
-:mod:`yolox.inference.runtimes`). Export metadata (written by ``yolox.inference.export`` and
-``yolox.inference.openvino_export``) supplies the class names, test size and whether the graph
-decodes; without it, pass them explicitly. ``OnnxPredictor``/``OnnxModel`` are the ONNX
-Runtime spellings kept for existing code.
+:mod:`yolox.deploy.runtimes`). Export metadata (written by :mod:`yolox.deploy.export` and
+:mod:`yolox.deploy.openvino_export`) supplies the class names, test size and whether the graph
+decodes; without it, pass them explicitly. Pre- and post-processing are the Predictor's own
+(:func:`yolox.inference.letterbox`, the same NMS), so both give the same detections.
 """
 
 from __future__ import annotations
@@ -17,33 +17,26 @@ import numpy as np
 import torch
 from torch import nn
 
+from yolox.inference.decode import decode_outputs
+from yolox.inference.predictor import ImageLike, letterbox, read_image
 from yolox.utils.boxes import postprocess
 from yolox.utils.detections import Detections, detections_from_postprocess
 from yolox.utils.errors import UserError
 
-from .decode import decode_outputs
-from .predictor import ImageLike, letterbox, read_image
-from .runtimes import Runtime, decode_metadata, input_hw, open_runtime
+from .runtimes import Runtime, input_hw, open_runtime
 
-__all__ = [
-    "ExportedModel",
-    "ExportedPredictor",
-    "OnnxModel",
-    "OnnxPredictor",
-    "read_onnx_metadata",
-]
+__all__ = ["ExportedModel", "ExportedPredictor", "MissingExportMetadata"]
 
 
-def read_onnx_metadata(session: Any) -> Dict[str, Any]:
-    """The ``yolox.*`` custom metadata of an ONNX Runtime session, JSON-decoded."""
-    return decode_metadata(session.get_modelmeta().custom_metadata_map or {})
+class MissingExportMetadata(UserError):
+    """An exported file without this project's metadata, and no class names and size given."""
 
 
 class ExportedPredictor:
     """Detections from an exported file, with the same pre/post-processing as :class:`Predictor`.
 
     ``source`` is the exported file or an already open runtime (see
-    :mod:`yolox.inference.runtimes`); ``backend`` is ``"onnxruntime"`` or ``"openvino"``
+    :mod:`yolox.deploy.runtimes`); ``backend`` is ``"onnxruntime"`` or ``"openvino"``
     (default: from the file suffix); ``runtime_options`` go to the runtime (``threads``;
     ``providers`` for ONNX Runtime). A file without this project's export metadata is refused
     (UserError) unless ``class_names`` and ``test_size`` are both given (or
@@ -75,11 +68,10 @@ class ExportedPredictor:
                 test_size is None and input_hw(self.runtime.input_shape) is None
             ):
                 where = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "the model"
-                raise UserError(
+                raise MissingExportMetadata(
                     f"{where} has no YOLOX-Attention export metadata (class names, test size): "
                     "not written by this project's exporters, or an interrupted export; export "
-                    "it again, or give the class names and the test size explicitly "
-                    "(demo: -f/-n EXP or -c CKPT for the names, and --tsize)"
+                    "it again, or give the class names and the test size explicitly"
                 )
         #: the export metadata (class names, test size, model config, ...)
         self.metadata = meta
@@ -138,37 +130,6 @@ def _has_export_metadata(meta: Dict[str, Any]) -> bool:
     return all(key in meta for key in ("num_classes", "test_size", "class_names"))
 
 
-class OnnxPredictor(ExportedPredictor):
-    """:class:`ExportedPredictor` on ONNX Runtime (``providers`` default to the CPU)."""
-
-    def __init__(
-        self,
-        onnx_path: Union[str, os.PathLike],
-        class_names: Optional[Sequence[str]] = None,
-        test_size: Optional[Sequence[int]] = None,
-        conf: float = 0.3,
-        nms: float = 0.3,
-        decoded: Optional[bool] = None,
-        providers: Optional[List[str]] = None,
-        class_agnostic: bool = False,
-    ) -> None:
-        super().__init__(
-            onnx_path,
-            class_names=class_names,
-            test_size=test_size,
-            conf=conf,
-            nms=nms,
-            decoded=decoded,
-            class_agnostic=class_agnostic,
-            backend="onnxruntime",
-            providers=providers,
-        )
-
-    @property
-    def session(self) -> Any:
-        return self.runtime.session
-
-
 class ExportedModel(nn.Module):
     """An exported file behind the ``model(images) -> decoded [B, N, 5 + C]`` interface of the
     evaluators, so ``tools/eval.py --backend onnxruntime|openvino`` scores the exported model.
@@ -205,15 +166,6 @@ class ExportedModel(nn.Module):
         if expected != 1:
             raise ValueError(
                 f"the exported graph takes batches of exactly {expected} images, got "
-                f"{batch.shape[0]}: use a batch size of {expected}, or export with --dynamic"
+                f"{batch.shape[0]}: use a batch size of {expected}, or export a dynamic graph"
             )
         return torch.from_numpy(np.concatenate([self.runner.forward(b[None]) for b in batch]))
-
-
-class OnnxModel(ExportedModel):
-    """:class:`ExportedModel` on ONNX Runtime."""
-
-    def __init__(
-        self, onnx_path: Union[str, os.PathLike], providers: Optional[List[str]] = None
-    ) -> None:
-        super().__init__(onnx_path, backend="onnxruntime", providers=providers)

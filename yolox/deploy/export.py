@@ -6,13 +6,16 @@ decode later with :func:`yolox.inference.decode_outputs`, any input size) and de
 ``(cx, cy, w, h, obj, cls...)`` in input pixels. The decoding grid is built from the feature
 map sizes, so a decoded graph traced at one size is only valid at that size; raw graphs with
 ``dynamic=True`` accept any batch and any H/W that are multiples of 32.
+
+The ONNX opset is pinned (:data:`DEFAULT_OPSET`): 13 is the first with every operator the
+attention modules use (``unflatten`` in ema/sa) and per-channel ``DequantizeLinear`` (int8), and
+every runtime this project serves reads it (ONNX Runtime, OpenVINO, TensorRT >= 7).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
 import warnings
 from typing import Any, Dict, Optional, Sequence, Union
 
@@ -29,11 +32,11 @@ __all__ = [
     "export_onnx",
     "export_torchscript",
     "output_path",
-    "set_onnx_metadata",
+    "update_onnx_metadata",
 ]
 
-DEFAULT_OPSET = 11
-_NEEDS_OPSET = re.compile(r"added in version (\d+)")
+#: the opset of every export unless one is asked for (see the module docstring)
+DEFAULT_OPSET = 13
 
 
 def export_metadata(
@@ -56,14 +59,14 @@ def export_metadata(
     return {f"yolox.{k}": json.dumps(v) for k, v in meta.items()}
 
 
-def set_onnx_metadata(proto: Any, metadata: Dict[str, str]) -> None:
-    """Write ``metadata`` into an ONNX model's ``metadata_props``, replacing keys it has."""
-    for key, value in metadata.items():
-        entry = next((p for p in proto.metadata_props if p.key == key), None)
-        if entry is None:
-            entry = proto.metadata_props.add()
-            entry.key = key
-        entry.value = value
+def update_onnx_metadata(proto: Any, metadata: Dict[str, str]) -> None:
+    """Add ``metadata`` to an ONNX model's ``metadata_props``, replacing the keys it has and
+    keeping the others (``onnx.helper.set_model_props`` alone would drop them)."""
+    import onnx
+
+    props = {entry.key: entry.value for entry in proto.metadata_props}
+    props.update(metadata)
+    onnx.helper.set_model_props(proto, props)
 
 
 def output_path(path: Union[str, os.PathLike]) -> str:
@@ -116,16 +119,16 @@ def export_onnx(
 ) -> Dict[str, Any]:
     """Write ``path``; returns ``{"path", "opset", "simplified"}``.
 
-    ``opset=None`` means 11, raised automatically to the first opset that supports every
-    operator (for example ``unflatten`` in ema/sa attention needs 13). An explicit opset is
-    used as is and fails with the exporter's message. ``simplify`` runs onnxsim when installed.
+    ``opset=None`` means :data:`DEFAULT_OPSET`; an explicit opset is used as is and fails with
+    the exporter's message when an operator needs a later one (official YOLOX's 11 suits models
+    without ema/sa attention). ``simplify`` runs onnxsim when installed.
     """
     import onnx
 
     path = output_path(path)
     if dynamic and decode_in_inference:
         logger.warning(
-            "--dynamic with --decode_in_inference: the decoding grid is fixed at the export size "
+            "a dynamic graph that decodes in inference: the decoding grid is fixed at the export size "
             f"{tuple(test_size)}; other sizes need the raw export plus yolox.inference.decode_outputs"
         )
     model = _prepare(model, decode_in_inference)
@@ -133,10 +136,9 @@ def export_onnx(
     dummy = torch.zeros(batch_size, 3, int(test_size[0]), int(test_size[1]), device=device)
     chosen = DEFAULT_OPSET if opset is None else int(opset)
     with atomic_output(path) as temp:  # a killed export leaves the previous file
-        chosen, proto, simplified = _write_onnx(
-            model, dummy, temp, opset, chosen, input_name, output_name, dynamic, simplify
-        )
-        set_onnx_metadata(
+        _onnx_export(model, dummy, temp, chosen, input_name, output_name, dynamic)
+        proto, simplified = _load_onnx(temp, simplify)
+        update_onnx_metadata(
             proto, export_metadata(model, class_names, test_size, decode_in_inference, config)
         )
         onnx.checker.check_model(proto)
@@ -147,36 +149,22 @@ def export_onnx(
     return {"path": os.fspath(path), "opset": chosen, "simplified": simplified}
 
 
-def _write_onnx(model, dummy, path, opset, chosen, input_name, output_name, dynamic, simplify):
-    """Export to ``path`` (raising the opset when an operator needs it) and load it back,
-    simplified when asked; returns (opset, ONNX model, simplified)."""
+def _load_onnx(path: str, simplify: bool) -> tuple:
+    """(ONNX model of ``path``, simplified?): simplified by onnxsim when asked and installed."""
     import onnx
-
-    while True:
-        try:
-            _onnx_export(model, dummy, path, chosen, input_name, output_name, dynamic)
-            break
-        except Exception as exc:  # the exporter raises several types for unsupported operators
-            match = _NEEDS_OPSET.search(str(exc))
-            if opset is not None or match is None or int(match.group(1)) <= chosen:
-                raise
-            logger.info(
-                f"opset {chosen} lacks an operator this model uses; exporting with opset {match.group(1)}"
-            )
-            chosen = int(match.group(1))
 
     proto = onnx.load(os.fspath(path))
     if not simplify:
-        return chosen, proto, False
+        return proto, False
     try:
         import onnxsim
     except ImportError:
         logger.info("onnxsim not installed: skipping simplification (pip install onnxsim)")
-        return chosen, proto, False
+        return proto, False
     proto, ok = onnxsim.simplify(proto)
     if not ok:
         raise RuntimeError("onnxsim could not validate the simplified model")
-    return chosen, proto, True
+    return proto, True
 
 
 def export_torchscript(

@@ -12,8 +12,8 @@ from yolox.utils.precision import cpu_has_fast_bf16
 
 ov = pytest.importorskip("openvino", reason="openvino not installed (pip install -e '.[deploy]')")
 
-from yolox.inference.openvino_export import export_openvino, mark_bf16, save_openvino  # noqa: E402
-from yolox.inference.runtimes import OpenVinoRuntime  # noqa: E402
+from yolox.deploy.openvino_export import export_openvino, mark_bf16, save_openvino  # noqa: E402
+from yolox.deploy.runtimes import OpenVinoRuntime  # noqa: E402
 
 SIZE = 64
 
@@ -57,7 +57,7 @@ def test_runtime_precision_hint_follows_the_ask_or_the_mark(tiny, tmp_path):
 
 @pytest.mark.parametrize("bf16_ms", [5.0, 20.0])
 def test_export_bf16_is_kept_only_where_it_pays(tiny, tmp_path, capsys, monkeypatch, bf16_ms):
-    import yolox.inference.quantize as quantize_module
+    import yolox.deploy.int8 as quantize_module
     from yolox.tools.export_openvino import main
 
     timed = []

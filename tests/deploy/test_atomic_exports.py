@@ -15,9 +15,8 @@ import pytest
 import torch
 
 import yolox.utils.atomic_files as atomic_module
-from yolox.inference.export import export_onnx, export_torchscript
-from yolox.inference.onnx_predictor import ExportedPredictor
-from yolox.inference.predictor import Predictor
+from yolox.deploy.export import export_onnx, export_torchscript
+from yolox.deploy.exported import ExportedPredictor
 from yolox.testing.fixtures import CLASS_NAMES, make_model, write_exp, write_image
 from yolox.tools.demo import main as demo_main
 from yolox.utils.atomic_files import atomic_output, publish_files
@@ -150,7 +149,7 @@ def test_publish_files_replaces_a_pair_and_leaves_no_temporary_files(tmp_path):
 
 def test_openvino_ir_is_written_as_a_checked_pair(tmp_path, nano, monkeypatch):
     pytest.importorskip("openvino")
-    from yolox.inference.openvino_export import export_openvino
+    from yolox.deploy.openvino_export import export_openvino
 
     model, cfg = nano
     path = tmp_path / "m.xml"
@@ -185,7 +184,7 @@ def test_an_export_without_metadata_is_refused_unless_names_and_size_are_given(t
     _export_onnx(nano, good, dynamic=True)
     bare = _strip_metadata(good, tmp_path / "bare.onnx")
     with pytest.raises(UserError, match=r"bare\.onnx has no YOLOX-Attention export metadata"):
-        Predictor.from_exported(bare)
+        ExportedPredictor(bare)
     with pytest.raises(UserError, match="no YOLOX-Attention export metadata"):
         ExportedPredictor(bare, class_names=CLASS_NAMES)  # a dynamic graph: the size is a guess
     static = tmp_path / "static.onnx"

@@ -3,8 +3,9 @@
 Answers "what should I ship on this machine?" (``yolox-bench --deploy``): PyTorch eager (fused)
 fp32 and bf16, the fast path (:mod:`yolox.inference.fast`) fp32 and bf16, ONNX Runtime fp32 and
 int8, OpenVINO fp32, bf16 and int8, where the runtime is installed. The exported models are made
-as the export tools make them (:func:`quantize_onnx`, :func:`quantize_openvino`,
-:func:`mark_bf16`), the AP comes from the exp's own evaluator on its validation set (loaded once),
+as the export tools make them (:func:`~yolox.deploy.quantize_onnxruntime.quantize_onnx`,
+:func:`~yolox.deploy.quantize_nncf.quantize_openvino`, with NNCF's accuracy control when asked,
+:func:`~yolox.deploy.openvino_export.mark_bf16`), the AP comes from the exp's own evaluator on its validation set (loaded once),
 latencies are batch-1 forwards at the exp's test size, all paths interleaved in random order
 (:func:`yolox.utils.timing.latency_against_baseline`, ratio to PyTorch fp32 in the same rounds).
 Library code: returns a :class:`DeployReport`; the tool prints it.
@@ -22,12 +23,14 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 import numpy as np
 import torch
 
+from yolox.inference.fast import optimize_for_inference
+from yolox.inference.loading import LoadedModel, class_names_for
 from yolox.utils.precision import cpu_description, precision_autocast
 from yolox.utils.timing import latency_against_baseline
 
-from .fast import optimize_for_inference
-from .loading import LoadedModel, class_names_for
-from .quantize import AP_FLOOR, calibration_images, quantize_onnx, score_exported
+from .compare import score_exported
+from .int8 import AP_FLOOR, calibration_images
+from .quantize_onnxruntime import quantize_onnx
 
 __all__ = ["BASELINE", "DeployPath", "DeployReport", "measure_deploy_paths"]
 
@@ -46,6 +49,8 @@ class DeployPath:
     iqr_ms: Optional[float] = None
     ratio: Optional[float] = None
     skipped: Optional[str] = None
+    ratio_q1: Optional[float] = None  #: quartiles of the per-round ratio to the baseline
+    ratio_q3: Optional[float] = None
 
 
 @dataclass
@@ -124,9 +129,16 @@ def _available(module: str) -> bool:
 
 
 def _exported_paths(
-    exp: Any, loaded: LoadedModel, images: List[np.ndarray], size, folder: Path, keep_head: bool
+    exp: Any,
+    loaded: LoadedModel,
+    images: List[np.ndarray],
+    size,
+    folder: Path,
+    keep_head: bool,
+    accuracy_control: Optional[float],
 ) -> Dict[str, Any]:
-    """name -> exported file, or name -> the reason it is missing."""
+    """name -> exported file, or name -> the reason it is missing. ``accuracy_control``: the
+    AP50:95 budget of NNCF's accuracy control for OpenVINO int8 (None: plain quantization)."""
     from .export import export_onnx
 
     names = class_names_for(loaded, exp)
@@ -148,7 +160,7 @@ def _exported_paths(
     else:
         files["ONNX Runtime fp32"] = files["ONNX Runtime int8"] = "onnxruntime not installed"
     if _available("openvino"):
-        from .openvino_export import export_openvino, mark_bf16, quantize_openvino, save_openvino
+        from .openvino_export import export_openvino, mark_bf16, save_openvino
 
         ov_model = export_openvino(
             copy.deepcopy(loaded.model),
@@ -162,7 +174,15 @@ def _exported_paths(
             save_openvino(mark_bf16(ov_model.clone()), folder / "bf16.xml")
         )
         if _available("nncf"):
-            quantized = quantize_openvino(ov_model, images, keep_head_fp32=keep_head)
+            from .quantize_nncf import ValidationScorer, quantize_openvino
+
+            quantized = quantize_openvino(
+                ov_model,
+                images,
+                keep_head_fp32=keep_head,
+                accuracy=None if accuracy_control is None else ValidationScorer(exp),
+                max_ap_drop=accuracy_control or 0.0,
+            )
             files["OpenVINO int8"] = Path(save_openvino(quantized, folder / "int8.xml"))
         else:
             files["OpenVINO int8"] = "nncf not installed"
@@ -183,10 +203,13 @@ def measure_deploy_paths(
     keep_head_fp32: bool = False,
     eval_batch_size: int = 8,
     progress: Optional[Callable[[str], None]] = None,
+    accuracy_control: Optional[float] = None,
 ) -> DeployReport:
     """Measure every path (see the module docstring) of ``loaded`` on ``exp``'s data.
 
     ``progress(step)`` is called before each step (the tool drives a progress bar with it).
+    ``accuracy_control``: quantize OpenVINO int8 under NNCF's accuracy control with this
+    AP50:95 budget (slow; None: plain post-training quantization, as ``--int8`` exports).
     """
     from yolox.utils.model_utils import fuse_model
 
@@ -216,7 +239,9 @@ def measure_deploy_paths(
     )
     with tempfile.TemporaryDirectory() as tmp:
         step("export and quantize")
-        files = _exported_paths(exp, loaded, images, size, Path(tmp), keep_head_fp32)
+        files = _exported_paths(
+            exp, loaded, images, size, Path(tmp), keep_head_fp32, accuracy_control
+        )
         evaluator = exp.get_evaluator(eval_batch_size, False)
         results: Dict[str, DeployPath] = {}
         for name, (model, precision) in torch_models.items():
@@ -257,6 +282,7 @@ def measure_deploy_paths(
         path = results[name]
         path.median_ms, path.iqr_ms = stats["median_ms"], stats["iqr_ms"]
         path.ratio = stats["ratio_median"]
+        path.ratio_q1, path.ratio_q3 = stats["ratio_q1"], stats["ratio_q3"]
     order = list(torch_models) + list(files)
     report.paths = [results[name] for name in order]
     return report
