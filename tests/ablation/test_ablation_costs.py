@@ -21,7 +21,7 @@ COUNTS = ("params", "params_m", "gflops", "attention_params_m", "attention_gflop
 def test_bench_and_ablation_give_identical_counts_for_the_same_model():
     positions = ["dark3", "dark4", "dark5"]
     args = argparse.Namespace(
-        positions=positions, tsize=64, fast=False, no_fuse=False, no_latency=False,
+        positions=positions, tsize=[64], fast=False, no_fuse=False, no_latency=False,
         runs=2, warmup=1, resolved_precision="fp32",
     )  # fmt: skip
     bench = {

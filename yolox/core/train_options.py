@@ -66,7 +66,7 @@ class TrainOptions:
     opts: List[str] = _option([], "KEY VALUE overrides", _words)
     # how it runs
     batch_size: int = _option(64, "-b/--batch-size", integer(1))
-    device: str = _option("auto", "--device", _device)  # auto: CUDA when available, else CPU
+    device: Optional[str] = _option("auto", "--device", optional(_device))  # None: auto too
     fp16: bool = _option(False, "--fp16", _boolean)
     precision: Optional[str] = _option(
         None, "--precision", optional(one_of("auto", "fp32", "bf16"))

@@ -1,7 +1,7 @@
 """int8 quantization of an ONNX export with ONNX Runtime's static QDQ quantizer.
 
 Calibration images come from :func:`yolox.deploy.int8.calibration_images`; the result is checked
-for AP and speed by :func:`yolox.deploy.int8.quantize_checked`, as ``yolox-export --int8`` does.
+for AP and speed by :func:`yolox.deploy.int8.quantize_checked`, as ``yolox-export-onnx --int8`` does.
 """
 
 from __future__ import annotations
