@@ -8,6 +8,7 @@ from typing import Any, Mapping
 
 from loguru import logger
 
+from yolox.utils.cli_args import LOGGERS
 from yolox.utils.errors import UserError
 
 __all__ = [
@@ -94,11 +95,10 @@ def build_tracker(
 ) -> Tracker:
     """Tracker for ``-l/--logger``; fails early with a clear message if a package is missing."""
     kind = (kind or "tensorboard").lower()
-    if kind not in ("tensorboard", "wandb", "mlflow"):
-        raise UserError(f"--logger must be tensorboard, wandb or mlflow, got {kind!r}")
-    module = {"tensorboard": "tensorboard", "wandb": "wandb", "mlflow": "mlflow"}[kind]
-    if importlib.util.find_spec(module) is None:
-        raise UserError(f"--logger {kind} needs the '{module}' package: pip install {module}")
+    if kind not in LOGGERS:
+        raise UserError(f"unknown experiment tracker {kind!r}: one of {', '.join(LOGGERS)}")
+    if importlib.util.find_spec(kind) is None:  # each tracker is the package of its name
+        raise UserError(f"the {kind} tracker needs the '{kind}' package: pip install {kind}")
     if rank != 0:
         return NullTracker()
     if kind == "wandb":
