@@ -16,6 +16,7 @@ native bf16 (AMX or AVX-512 BF16; the JSON's ``cpu_flags``); elsewhere bf16 is e
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
 import subprocess
@@ -26,6 +27,7 @@ from typing import List, Optional, Sequence
 
 import torch
 
+from yolox.ablation.stats import compare
 from yolox.utils.precision import cpu_description
 from yolox.utils.tables import markdown_table
 
@@ -93,6 +95,10 @@ def evaluate(args, ckpt: Path, precision: str) -> tuple:
     return 100.0 * float(ap50_95), 100.0 * float(ap50)
 
 
+def _p(value: Optional[float]) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = make_parser().parse_args(argv)
     rows = []
@@ -127,6 +133,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         f"\npaired AP50:95 difference, bf16 - fp32 training: {', '.join(f'{d:+.2f}' for d in paired)}"
         f" (mean {statistics.mean(paired):+.2f}); fp32 seed spread (stdev): {spread:.2f}"
     )
+    verdict = compare(paired)  # the ablation report's test: paired t, TOST at +-0.5, MDE
+    print(
+        f"bf16 training against fp32: {verdict.verdict} (paired t p = {_p(verdict.p)}, "
+        f"TOST p = {_p(verdict.p_tost)}, MDE = {_p(verdict.mde)})"
+    )
     if args.output:
         Path(args.output).write_text(
             json.dumps(
@@ -138,6 +149,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
                     "rows": rows,
                     "paired_difference": paired,
                     "fp32_seed_stdev": spread,
+                    "verdict": dataclasses.asdict(verdict),
                 },
                 indent=2,
             )

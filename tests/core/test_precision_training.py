@@ -77,7 +77,7 @@ def test_the_exp_field_is_the_default_and_auto_follows_the_cpu(tmp_path, monkeyp
 
     exp = TinyYoloxExp()
     exp.output_dir = str(tmp_path)
-    exp.precision = "auto"
+    assert exp.precision == "auto"  # the default: the CPU decides (benchmarks/bf16_study.md)
     monkeypatch.setattr(precision_module, "cpu_flags", lambda *a: ("avx2", "amx_bf16"))
     assert Trainer(exp, make_args("a")).precision == "bf16"
     monkeypatch.setattr(precision_module, "cpu_flags", lambda *a: ("avx2", "fma"))
