@@ -79,10 +79,13 @@ def test_the_exp_field_is_the_default_and_auto_follows_the_cpu(tmp_path, monkeyp
     exp.output_dir = str(tmp_path)
     assert exp.precision == "auto"  # the default: the CPU decides (benchmarks/bf16_study.md)
     monkeypatch.setattr(precision_module, "cpu_flags", lambda *a: ("avx2", "amx_bf16"))
-    assert Trainer(exp, make_args("a")).precision == "bf16"
+    trainer = Trainer(exp, make_args("a"))
+    # trains in bf16, evaluates as `eval -c` does by default, so the logged AP is reproducible
+    assert (trainer.precision, trainer.eval_precision) == ("bf16", "fp32")
     monkeypatch.setattr(precision_module, "cpu_flags", lambda *a: ("avx2", "fma"))
     assert Trainer(exp, make_args("b")).precision == "fp32"
-    assert Trainer(exp, make_args("c", precision="bf16")).precision == "bf16"
+    asked = Trainer(exp, make_args("c", precision="bf16"))
+    assert (asked.precision, asked.eval_precision) == ("bf16", "bf16")
 
 
 def test_fp16_and_bf16_together_is_an_error(tmp_path, monkeypatch):

@@ -54,7 +54,12 @@ from yolox.utils.errors import UserError
 from yolox.utils.logger import remove_sink, setup_logger
 from yolox.utils.metric import MeterBuffer, format_ap, gpu_mem_usage, mem_usage, occupy_mem
 from yolox.utils.optim import check_param_groups
-from yolox.utils.precision import describe_precision, precision_autocast, resolve_precision
+from yolox.utils.precision import (
+    describe_precision,
+    inference_precision,
+    precision_autocast,
+    resolve_precision,
+)
 from yolox.utils.setup_env import get_rng_state, seed_everything, set_rng_state
 
 __all__ = ["Trainer", "make_grad_scaler"]
@@ -95,6 +100,11 @@ class Trainer:
         )
         if self.amp and self.precision_asked == "bf16":
             raise UserError("--fp16 (CUDA AMP) and --precision bf16 exclude each other: pick one")
+        # evaluations follow eval's own rule (auto: float32), so `eval -c` reproduces the logged
+        # AP and runs of one study report comparable AP on any CPU
+        self.eval_precision = (
+            "fp16" if self.amp else inference_precision(self.precision_asked, self.device, False)
+        )
         self.use_model_ema: bool = bool(exp.ema)
         self.save_history_ckpt: bool = bool(exp.save_history_ckpt)
         self.save_interval = int(options.save_interval or exp.save_interval_iters or 0)
@@ -235,6 +245,8 @@ class Trainer:
         logger.info(f"device: {self.device}, processes: {self.world_size}, amp: {self.amp}")
         if not self.amp:
             logger.info(describe_precision(self.precision_asked, self.precision, self.device))
+            if self.eval_precision != self.precision:
+                logger.info(f"evaluations in {self.eval_precision}, as `eval` runs them")
         if self.exp.seed is not None:
             seed_everything(int(self.exp.seed) + self.rank)
 
@@ -416,7 +428,7 @@ class Trainer:
         Every rank must take the same checkpoint branches, because saving gathers RNG states.
         """
         model = self.ema_model.ema if self.use_model_ema else unwrap_model(self.model)
-        with precision_autocast(self.device, self.precision):  # eval as the run trains
+        with precision_autocast(self.device, self.eval_precision):
             result = self.exp.eval(model, self.evaluator, self.is_distributed)
         ap50_95, ap50, summary = result[0], result[1], (result[2] if len(result) > 2 else "")
         self.model.train()

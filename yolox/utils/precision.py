@@ -240,7 +240,8 @@ def inference_precision(
     flags: Optional[Iterable[str]] = None,
 ) -> str:
     """What eval, demo and the Predictor compute in: ``auto`` means bf16 only on the fast path
-    (``fast``) of a CPU with native bf16, so a plain eval reproduces training's float32 AP;
+    (``fast``) of a CPU with native bf16, so a plain eval reproduces the AP training logged (the
+    trainer evaluates by this rule too);
     ``half`` (CUDA fp16) gives ``"fp16"`` and excludes an explicit ``bf16``."""
     if half:
         if (requested or "auto") == "bf16":
