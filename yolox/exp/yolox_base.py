@@ -184,9 +184,9 @@ class Exp(BaseExp):
         # None: channels-last on CPU (faster there), off on CUDA; True/False force it
         self.channels_last: Optional[bool] = None
         # "fp32", "bf16" (autocast) or "auto": bf16 where the CPU has AMX/AVX-512 BF16, fp32
-        # elsewhere and on CUDA (yolox/utils/precision.py). The paired BCCD study found no AP
-        # cost (benchmarks/bf16_study.md), and yolox-s trains ~1.8x faster in bf16 there
-        self.precision = "auto"
+        # elsewhere and on CUDA (yolox/utils/precision.py). fp32 by default: fine-tuning in bf16
+        # cost no AP, but a short from-scratch run did (benchmarks/bf16_study.md)
+        self.precision = "fp32"
         self.exp_name = os.path.split(os.path.realpath(__file__))[1].split(".")[0]
 
         # ---------------- testing ---------------- #
