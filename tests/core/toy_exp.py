@@ -8,6 +8,7 @@ at that global iteration (1-based) on rank ``fault_rank``; ``die_at_iter`` kills
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import random
 import signal
@@ -17,6 +18,7 @@ import torch
 from torch import nn
 from torch.utils.data import BatchSampler, DataLoader, Dataset
 
+from yolox.core.train_options import TrainOptions
 from yolox.data.samplers import InfiniteSampler
 from yolox.exp import Exp as BaseYoloxExp
 
@@ -217,20 +219,7 @@ class Exp(BaseYoloxExp):
 
 
 def make_args(name: str, batch_size: int = 2, **extra) -> argparse.Namespace:
-    """The train parser's namespace for a run named ``name`` on the CPU (``extra`` overrides)."""
-    args = dict(
-        batch_size=batch_size,
-        device="cpu",
-        experiment_name=name,
-        resume=False,
-        ckpt=None,
-        start_epoch=None,
-        fp16=False,
-        cache=None,
-        occupy=False,
-        logger="tensorboard",
-        save_interval=0,
-        strict=False,
-    )
-    args.update(extra)
-    return argparse.Namespace(**args)
+    """The train parser's namespace for a run named ``name`` on the CPU (``extra`` overrides);
+    every other option at its declared default (:class:`TrainOptions`, the one place)."""
+    options = TrainOptions(batch_size=batch_size, device="cpu", experiment_name=name)
+    return argparse.Namespace(**{**dataclasses.asdict(options), **extra})
