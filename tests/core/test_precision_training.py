@@ -88,6 +88,34 @@ def test_the_exp_field_is_the_default_and_auto_follows_the_cpu(tmp_path, monkeyp
     assert (asked.precision, asked.eval_precision) == ("bf16", "bf16")
 
 
+def test_resuming_in_another_precision_says_so(tmp_path, monkeypatch):
+    """``auto`` resolves per CPU: a run resumed on a CPU without bf16 warns that it switches."""
+    import yolox.utils.precision as precision_module
+    from loguru import logger
+
+    exp = TinyYoloxExp()
+    exp.output_dir = str(tmp_path)
+    exp.precision = "auto"
+    monkeypatch.setattr(precision_module, "cpu_flags", lambda *a: ("avx2", "avx512_bf16"))
+    Trainer(exp, make_args("run")).train()
+
+    lines = []
+    sink = logger.add(lambda message: lines.append(str(message)), level="WARNING")
+    try:
+        monkeypatch.setattr(precision_module, "cpu_flags", lambda *a: ("avx2",))
+        exp.max_epoch = 2
+        Trainer(exp, make_args("run", resume=True)).train()
+        same = len(lines)
+        monkeypatch.setattr(precision_module, "cpu_flags", lambda *a: ("avx2",))
+        exp.max_epoch = 3
+        Trainer(exp, make_args("run", resume=True, precision="fp32")).train()
+    finally:
+        logger.remove(sink)
+    switched = [line for line in lines[:same] if "trained in bf16" in line]
+    assert switched and "continues in fp32" in switched[0] and "--precision bf16" in switched[0]
+    assert not any("trained in" in line for line in lines[same:])  # fp32 after fp32: silent
+
+
 def test_fp16_and_bf16_together_is_an_error(tmp_path, monkeypatch):
     exp = TinyYoloxExp()
     exp.output_dir = str(tmp_path)

@@ -242,6 +242,45 @@ def test_interrupted_study_resumes(study, tmp_path, monkeypatch):
     assert result["ap50_95"] == _result(full, "se_seed0")["ap50_95"]
 
 
+def test_a_study_never_mixes_precisions_across_cpus(tmp_path, monkeypatch, capsys):
+    """``auto`` resolves per CPU: a study started on a bf16 CPU and continued on one without
+    bf16 stops before training, and continues once the precision of its runs is pinned."""
+    from yolox.utils import precision as precision_module
+
+    exp_file = _write_exp(tmp_path / "exp")
+    out = tmp_path / "study"
+    argv = _argv(exp_file, out, ["none"], [0, 1], "--no-latency", "precision", "auto")
+    original = Trainer.after_epoch
+
+    def interrupt_seed1(self):
+        original(self)
+        if self.exp.exp_name == "none_seed1" and self.epoch == 0:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(precision_module, "cpu_flags", lambda *a: ("avx2", "avx512_bf16"))
+    monkeypatch.setattr(Trainer, "after_epoch", interrupt_seed1)
+    assert ablate.main(argv) == 130
+    monkeypatch.setattr(Trainer, "after_epoch", original)
+    assert _result(out, "none_seed0")["precision"] == "bf16"
+    config = json.loads((out / "runs" / "none_seed1" / "run_config.json").read_text())
+    assert config["precision"] == "bf16"
+    capsys.readouterr()
+
+    monkeypatch.setattr(precision_module, "cpu_flags", lambda *a: ("avx2",))  # another CPU
+    started = []
+    before = (out / "runs" / "none_seed1" / "latest_ckpt.pth").stat().st_mtime_ns
+    assert ablate.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "trained in bf16" in err and "would train in fp32" in err
+    assert "--precision bf16" in err
+    assert (out / "runs" / "none_seed1" / "latest_ckpt.pth").stat().st_mtime_ns == before
+
+    args = ablate.make_parser().parse_args(argv[:-2] + ["--precision", "bf16", *argv[-2:]])
+    ablate.run(args, before_train=lambda key, resume: started.append((key.name, resume)))
+    assert started == [("none_seed1", True)]
+    assert _result(out, "none_seed1")["precision"] == "bf16"
+
+
 def test_summarize_against_hand_computation():
     variants = parse_variants(["cam"])  # the baseline is added first
     assert [v.label for v in variants] == ["none", "cam"]

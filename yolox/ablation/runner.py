@@ -17,6 +17,11 @@ A run's settings (exp file contents, overrides, variant spec, seed, batch size, 
 ``run_config.json``; a later call with different settings stops with an error that names the
 settings that differ, instead of mixing incompatible runs in one table.
 
+The precision a run trains in is stored beside them (``run_config.json`` and ``result.json``).
+It is not part of the settings' fingerprint, because ``auto`` resolves per CPU: a study continued
+on another kind of CPU stops before training if its precision would change, and says which
+``--precision`` keeps the one its runs used.
+
 Study defaults that differ from plain training (a ``KEY VALUE`` override still wins): no
 ``epoch_<n>`` history checkpoints (a study of many runs would fill the disk), and an evaluation
 in each of the last ``last_k`` epochs, kept in ``result.json`` as ``eval_history`` (the study
@@ -54,6 +59,8 @@ __all__ = [
     "deterministic_mode",
     "run_one",
     "run_study",
+    "study_precision",
+    "check_one_precision",
     "load_results",
     "run_fingerprint",
     "file_digest",
@@ -85,6 +92,7 @@ class StudyConfig:
     deterministic: bool = True
     tracker: str = "tensorboard"
     ckpt: Optional[str] = None  # start weights of every run (fine-tuning study), or None
+    precision: Optional[str] = None  # auto/fp32/bf16 for every run; None: the exp's field
     last_k: int = 3  # evaluations at the end of training kept for the study metric
 
     @property
@@ -110,6 +118,40 @@ def run_fingerprint(config: StudyConfig, key: RunKey) -> Dict[str, Any]:
     if config.ckpt:  # only when set, so studies from scratch keep their earlier fingerprints
         fingerprint["start_ckpt_sha256"] = file_digest(config.ckpt)
     return fingerprint
+
+
+def study_precision(config: StudyConfig, exp: Any) -> str:
+    """What this study's runs train in on this machine (``fp32``, ``bf16`` or ``fp16``)."""
+    from yolox.core.launch import resolve_device
+    from yolox.utils.precision import training_precision
+
+    device = resolve_device(config.device or None)
+    return training_precision(config.precision or exp.precision, device, config.fp16)
+
+
+def _recorded_precision(run_dir: Path) -> Optional[str]:
+    """The precision a started or finished run recorded (None: nothing recorded yet)."""
+    for name in (RESULT_FILE, RUN_CONFIG_FILE):
+        path = run_dir / name
+        if path.exists():
+            with open(path) as f:
+                recorded = json.load(f).get("precision")
+            if recorded:
+                return str(recorded)
+    return None
+
+
+def check_one_precision(config: StudyConfig, keys: Sequence[RunKey], precision: str) -> None:
+    """Refuse to train when a run of this study trained in another precision than ``precision``."""
+    for key in keys:
+        recorded = _recorded_precision(config.runs_dir / key.name)
+        if recorded is not None and recorded != precision:
+            raise StudyError(
+                f"{config.runs_dir / key.name} trained in {recorded}, but this call would train "
+                f"in {precision} (precision {config.precision or 'from the exp'} on this "
+                f"machine): one study must train every run in one precision; add --precision "
+                f"{recorded} (or continue on the kind of CPU that started the study)"
+            )
 
 
 def build_exp(config: StudyConfig, key: RunKey) -> Any:
@@ -139,6 +181,7 @@ def _train_args(config: StudyConfig, key: RunKey, resume: bool) -> TrainOptions:
         logger=config.tracker,
         device=config.device or None,
         fp16=config.fp16,
+        precision=config.precision,
         resume=resume,  # from the run's own latest checkpoint, never the start weights
         ckpt=None if resume else config.ckpt,
         opts=list(config.opts),
@@ -211,13 +254,15 @@ def _mismatch(path: Path, stored: Dict[str, Any], current: Dict[str, Any]) -> St
     )
 
 
-def _check_run_config(run_dir: Path, fingerprint: Dict[str, Any], name: str) -> None:
+def _check_run_config(run_dir: Path, fingerprint: Dict[str, Any], precision: str) -> None:
+    """Write ``run_config.json`` (fingerprint and precision), or check the one there."""
     path = run_dir / RUN_CONFIG_FILE
     if not path.exists():
-        write_json_atomic(path, fingerprint)
+        write_json_atomic(path, {**fingerprint, "precision": precision})
         return
     with open(path) as f:
         stored = json.load(f)
+    stored.pop("precision", None)  # checked study-wide by check_one_precision
     if stored != fingerprint:
         raise _mismatch(path, stored, fingerprint)
 
@@ -262,15 +307,17 @@ def run_one(
             raise _mismatch(result_path, result.get("fingerprint") or {}, fingerprint)
         logger.info(f"ablation: {key.name} already finished, skipped")
         return result
+    exp = build_exp(config, key)
+    precision = study_precision(config, exp)
+    check_one_precision(config, [key], precision)
     run_dir.mkdir(parents=True, exist_ok=True)
-    _check_run_config(run_dir, fingerprint, key.name)
+    _check_run_config(run_dir, fingerprint, precision)
     resume = (run_dir / LATEST_CKPT).exists()
     logger.info(f"ablation: {'resuming' if resume else 'starting'} {key.name}")
     if before_train is not None:
         before_train(key, resume)
 
     start = time.perf_counter()
-    exp = build_exp(config, key)
     history_path = run_dir / EVAL_HISTORY_FILE
     trainer = _study_trainer(history_path)(exp, _train_args(config, key, resume))
     trainer.train()
@@ -288,6 +335,7 @@ def run_one(
         "resumed": resume,
         "train_seconds_last_session": round(train_seconds, 3),
         "device": str(trainer.device),
+        "precision": trainer.precision,
         "fingerprint": fingerprint,
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
@@ -337,6 +385,9 @@ def run_study(
     try:
         with deterministic_mode(config.deterministic):
             keys = run_keys(config.variants, config.seeds)
+            if any(not (config.runs_dir / k.name / RESULT_FILE).exists() for k in keys):
+                precision = study_precision(config, build_exp(config, keys[0]))
+                check_one_precision(config, keys, precision)
             progress = StudyProgress(
                 total=len(keys),
                 to_train=sum(not (config.runs_dir / k.name / RESULT_FILE).exists() for k in keys),

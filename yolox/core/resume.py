@@ -48,6 +48,7 @@ class ResumePoint:
     train_size: Optional[Tuple[int, int]]
     rng: Optional[dict]  # this rank's RNG states to restore, or None
     ema_state: Optional[dict]  # {"model", "updates"} of the EMA, or None
+    precision: Optional[str] = None  # what the checkpoint's run computed in (None: not recorded)
 
 
 def load_resume_point(
@@ -103,6 +104,7 @@ def load_resume_point(
         ema_state=None
         if ckpt.train_model is None
         else {"model": ckpt.model, "updates": int(ckpt.ema_updates or 0)},
+        precision=ckpt.precision,
     )
     logger.info(f"Loaded checkpoint '{ckpt_file}' (epoch {first_epoch + 1}, iter {first_iter + 1})")
     return point
@@ -159,3 +161,14 @@ def load_finetune_weights(
         )
     else:
         logger.info(report.summary())
+
+
+def precision_change_warning(recorded: Optional[str], now: str, asked: str) -> Optional[str]:
+    """The warning for a run resumed in another precision than it trained in (None if the same
+    or unrecorded): ``auto`` resolves per CPU, so resuming on another machine can switch."""
+    if recorded is None or recorded == now:
+        return None
+    return (
+        f"the checkpoint's run trained in {recorded}; it continues in {now} (precision {asked} "
+        f"here), so one run mixes two precisions: pass --precision {recorded} to keep one"
+    )

@@ -1,12 +1,13 @@
 """The train command's flags. Each one fills the :class:`~yolox.core.train_options.TrainOptions`
-field of its ``dest`` name, where the option's type, default and check are declared
-(tests/core/test_train_options.py keeps the two in step: same names, same defaults).
+field of its ``dest`` name, where the option's type, default and check are declared; the parser
+takes its defaults from there (tests/core/test_train_options.py keeps the names in step).
 """
 
 from __future__ import annotations
 
 import argparse
 
+from yolox.core.train_options import TrainOptions
 from yolox.utils.cli_args import (
     add_device_arg,
     add_dist_args,
@@ -27,13 +28,12 @@ def make_train_parser() -> argparse.ArgumentParser:
     add_exp_args(parser, "checkpoint file", overrides=False)
     add_dist_args(parser)
     parser.add_argument(  # checked by TrainOptions (a train-only option)
-        "--dist-timeout", default=1800, type=float, help="collective timeout (s)"
+        "--dist-timeout", type=float, help="collective timeout (s, default %(default)s)"
     )
-    parser.add_argument("--resume", default=False, action="store_true", help="resume training")
+    parser.add_argument("--resume", action="store_true", help="resume training")
     parser.add_argument(
         "-e",
         "--start_epoch",
-        default=None,
         type=count(1),
         help="with --resume: restart at this epoch (1-based) instead of the checkpoint's",
     )
@@ -49,7 +49,6 @@ def make_train_parser() -> argparse.ArgumentParser:
         type=str,
         nargs="?",
         const="ram",
-        default=None,
         choices=["ram", "disk"],
         help="cache images in ram or on disk",
     )
@@ -57,7 +56,6 @@ def make_train_parser() -> argparse.ArgumentParser:
         "-o",
         "--occupy",
         dest="occupy",
-        default=False,
         action="store_true",
         help="reserve GPU memory up front",
     )
@@ -66,7 +64,6 @@ def make_train_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--save-interval",
         type=count(0),
-        default=0,
         help="also write latest_ckpt.pth every N iterations (0: end of epoch only)",
     )
     parser.add_argument("--sync-bn", action="store_true", help="SyncBatchNorm under DDP (CUDA)")
@@ -76,4 +73,5 @@ def make_train_parser() -> argparse.ArgumentParser:
         help="fail unless every tensor of the -c checkpoint fits the model (fine-tuning)",
     )
     add_overrides_arg(parser)
+    parser.set_defaults(**TrainOptions.defaults())
     return parser

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
 from yolox.utils.cli_args import LOGGERS
 from yolox.utils.device import DEVICE_CHOICES, check_device_name
@@ -101,6 +101,11 @@ class TrainOptions:
                 f"--machine_rank {self.machine_rank} must be below --num_machines "
                 f"{self.num_machines} (machines are numbered from 0)"
             )
+
+    @classmethod
+    def defaults(cls) -> Dict[str, Any]:
+        """Every option's declared default, by name: the train parser's defaults come from here."""
+        return dataclasses.asdict(cls())
 
     @classmethod
     def from_namespace(cls, namespace: Any) -> TrainOptions:

@@ -25,7 +25,7 @@ from yolox.core.data_stream import BatchStream
 from yolox.core.divergence import DivergenceGuard, diverged_error
 from yolox.core.launch import resolve_device
 from yolox.core.output_folder import check_output_folder
-from yolox.core.resume import load_finetune_weights, load_resume_point
+from yolox.core.resume import load_finetune_weights, load_resume_point, precision_change_warning
 from yolox.core.trackers import NullTracker, Tracker, build_tracker
 from yolox.core.train_options import TrainOptions
 from yolox.exp import get_checked_model
@@ -58,7 +58,7 @@ from yolox.utils.precision import (
     describe_precision,
     inference_precision,
     precision_autocast,
-    resolve_precision,
+    training_precision,
 )
 from yolox.utils.setup_env import get_rng_state, seed_everything, set_rng_state
 
@@ -95,11 +95,7 @@ class Trainer:
             logger.warning("--fp16 ignored: mixed precision is only used on CUDA devices")
         self.scaler = make_grad_scaler(self.device, self.amp)
         self.precision_asked: str = options.precision or exp.precision
-        self.precision = (
-            "fp16" if self.amp else resolve_precision(self.precision_asked, self.device)
-        )
-        if self.amp and self.precision_asked == "bf16":
-            raise UserError("--fp16 (CUDA AMP) and --precision bf16 exclude each other: pick one")
+        self.precision = training_precision(self.precision_asked, self.device, self.amp)
         # evaluations follow eval's own rule (auto: float32), so `eval -c` reproduces the logged
         # AP and runs of one study report comparable AP on any CPU
         self.eval_precision = (
@@ -522,6 +518,9 @@ class Trainer:
             self.world_size,
         )
         self.best_ap, self.curr_ap = point.best_ap, point.curr_ap
+        warning = precision_change_warning(point.precision, self.precision, self.precision_asked)
+        if warning:
+            logger.warning(warning)
         if point.train_size:
             self.input_size = point.train_size
         self.start_epoch, self.start_iter = point.start_epoch, point.start_iter

@@ -30,6 +30,7 @@ from yolox.utils.cli_args import (
     add_logger_arg,
     add_no_latency_arg,
     add_overrides_arg,
+    add_precision_arg,
     count,
     parse_command_line,
 )
@@ -70,6 +71,12 @@ def make_parser() -> argparse.ArgumentParser:
     add_batch_size_arg(parser, 64, "training batch size")
     add_device_arg(parser)
     add_fp16_arg(parser, "mixed precision training (CUDA)")
+    add_precision_arg(
+        parser,
+        None,
+        "CPU precision of every run (default: the exp's precision field); a study keeps the "
+        "one its first run trained in, and stops if this machine would switch",
+    )
     add_logger_arg(parser)
     parser.add_argument(
         "--no-deterministic",
@@ -206,6 +213,7 @@ def run(args: argparse.Namespace, before_train=None, after_run=None) -> Dict[str
         batch_size=args.batch_size,
         device=args.device,
         fp16=args.fp16,
+        precision=args.precision,
         deterministic=args.deterministic,
         tracker=args.logger,
         ckpt=args.ckpt,

@@ -40,6 +40,7 @@ __all__ = [
     "precision_autocast",
     "describe_precision",
     "inference_precision",
+    "training_precision",
 ]
 
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -230,6 +231,22 @@ def describe_precision(
             why = f" (this CPU has {', '.join(found)}; auto uses bf16 only on the fast path)"
     what = "bf16 autocast" if resolved == "bf16" else "float32"
     return f"precision: {what}, asked {requested or 'auto'}{why}"
+
+
+def training_precision(
+    requested: Optional[str],
+    device: Union[str, torch.device],
+    fp16: bool = False,
+    flags: Optional[Iterable[str]] = None,
+) -> str:
+    """What a training step computes in: ``"fp16"`` for CUDA AMP (``--fp16`` on a CUDA device),
+    else :func:`resolve_precision` (``auto``: bf16 on a CPU with native bf16). The trainer and the
+    ablation runner both ask here, so a study knows before training what its runs will use."""
+    if fp16 and torch.device(device).type == "cuda":
+        if (requested or "auto") == "bf16":
+            raise UserError("--fp16 (CUDA AMP) and --precision bf16 exclude each other: pick one")
+        return "fp16"
+    return resolve_precision(requested, device, flags=flags)
 
 
 def inference_precision(
