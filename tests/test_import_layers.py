@@ -74,14 +74,6 @@ def test_flop_counter_is_imported_only_when_counting():
     assert out.stdout.strip() == "False", out.stderr
 
 
-#: circles between modules of one package that are known and not yet broken (each is a
-#: to-do: pass the dependency in instead); any other circle fails the test below
-KNOWN_CIRCLES = (
-    {"yolox.models.pretrained", "yolox.models.build"},
-    {"yolox.exp.model_check", "yolox.exp.yolox_base"},
-)
-
-
 def _module_graph() -> dict:
     """module -> the yolox modules it imports anywhere in its file (lazy imports too), package
     ``__init__`` re-exports left out (importing a package is not importing its modules)."""
@@ -123,7 +115,7 @@ def test_no_module_imports_its_way_back_to_itself():
             for nxt in graph[node]:
                 if nxt == start:
                     circle = set(trail)
-                    if circle not in KNOWN_CIRCLES and circle not in circles:
+                    if circle not in circles:
                         circles.append(circle)
                 elif nxt not in seen:
                     seen.add(nxt)

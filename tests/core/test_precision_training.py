@@ -90,8 +90,9 @@ def test_the_exp_field_is_the_default_and_auto_follows_the_cpu(tmp_path, monkeyp
 
 def test_resuming_in_another_precision_says_so(tmp_path, monkeypatch):
     """``auto`` resolves per CPU: a run resumed on a CPU without bf16 warns that it switches."""
-    import yolox.utils.precision as precision_module
     from loguru import logger
+
+    import yolox.utils.precision as precision_module
 
     exp = TinyYoloxExp()
     exp.output_dir = str(tmp_path)

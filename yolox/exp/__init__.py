@@ -2,8 +2,7 @@
 
 from .base_exp import BaseExp
 from .build import ExpError, get_exp, get_exp_by_file, get_exp_by_name
-from .model_check import get_checked_model
-from .yolox_base import Exp, check_exp_value
+from .yolox_base import Exp, check_exp_value, get_checked_model
 
 __all__ = [
     "BaseExp",

@@ -1,10 +1,12 @@
-"""The one way entry points take an exp's model: ``get_model()``, then check its attention.
+"""Check that a model carries the attention its exp asks for.
 
 Official-style exps override ``get_model`` and build ``YOLOPAFPN``/``YOLOFPN`` themselves. If
 such a ``get_model`` does not pass ``attention=self.attention``, ``attention cam`` on the
-command line would silently train the baseline under the name "CAM". Every entry point (train,
-eval, ablate, bench, export) therefore calls :func:`get_checked_model`, which fails with the
-exp file and the one-line fix whenever the model's attention differs from the exp's.
+command line would silently train the baseline under the name "CAM". :class:`~.yolox_base.Exp`
+runs :func:`check_model_attention` on whatever its ``get_model`` builds, and every entry point
+(train, eval, ablate, bench, export) takes its model through
+:func:`~.yolox_base.get_checked_model`; both fail with the exp file and the one-line fix
+whenever the model's attention differs from the exp's.
 """
 
 from __future__ import annotations
@@ -19,16 +21,8 @@ from yolox.models.yolo_pafpn import YOLOPAFPN
 
 from .base_exp import BaseExp
 from .build import ExpError
-from .yolox_base import Exp
 
-__all__ = ["get_checked_model", "check_model_attention"]
-
-
-def get_checked_model(exp: BaseExp) -> nn.Module:
-    """``exp.get_model()``, verified to carry exactly the attention that ``exp.attention`` asks for."""
-    model = exp.get_model()
-    check_model_attention(exp, model)
-    return model
+__all__ = ["check_model_attention"]
 
 
 def _get_model_origin(exp: BaseExp) -> str:
@@ -54,9 +48,9 @@ def _describe(plan: Dict[str, Dict[str, Any]]) -> str:
     return "; ".join(f"{label} at {', '.join(positions)}" for label, positions in groups.items())
 
 
-def check_model_attention(exp: BaseExp, model: nn.Module) -> None:
-    """Raise ExpError, naming the exp file and the fix, unless ``model`` has the exp's attention."""
-    requested: Any = exp.attention if isinstance(exp, Exp) else None
+def check_model_attention(exp: BaseExp, model: nn.Module, requested: Any) -> None:
+    """Raise ExpError, naming the exp file and the fix, unless ``model`` has the attention
+    ``requested`` (the exp's ``attention`` field; None for an exp without one)."""
     origin = _get_model_origin(exp)
     try:
         wanted = resolve_attention_plan(requested, YOLOPAFPN.POSITIONS)

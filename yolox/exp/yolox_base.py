@@ -29,8 +29,9 @@ from yolox.utils.errors import UserError
 from yolox.utils.values import Rule, integer, number, one_of, optional, size_pair
 
 from .base_exp import BaseExp
+from .model_check import check_model_attention
 
-__all__ = ["Exp", "DATASET_FORMATS", "check_exp_value"]
+__all__ = ["Exp", "DATASET_FORMATS", "check_exp_value", "get_checked_model"]
 
 DATASET_FORMATS = dataset_formats()  # the built-in formats; the registry may gain more
 
@@ -64,9 +65,7 @@ def _checked_get_model(get_model: Callable[..., nn.Module]) -> Callable[..., nn.
         finally:
             self.__dict__["_get_model_depth"] = depth
         if depth == 0:
-            from .model_check import check_model_attention
-
-            check_model_attention(self, model)
+            check_model_attention(self, model, self.attention)
         return model
 
     return wrapper
@@ -537,3 +536,12 @@ def check_exp_value(exp: Exp) -> None:
         raise UserError(
             f"input_size={tuple(exp.input_size)}: height and width must be multiples of 32"
         )
+
+
+def get_checked_model(exp: BaseExp) -> nn.Module:
+    """``exp.get_model()``, verified to carry exactly the attention that ``exp.attention`` asks
+    for: the one way entry points take an exp's model (an exp that is no :class:`Exp`, only a
+    ``BaseExp``, asks for none)."""
+    model = exp.get_model()
+    check_model_attention(exp, model, exp.attention if isinstance(exp, Exp) else None)
+    return model

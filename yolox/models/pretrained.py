@@ -18,6 +18,8 @@ from loguru import logger
 from yolox.utils.checkpoint import CheckpointError, load_checkpoint, load_model_weights
 from yolox.utils.download import DownloadError, cache_dir, download_file
 
+from .zoo import build_model, zoo_config
+
 __all__ = [
     "RELEASE_URL",
     "WeightsMismatchError",
@@ -95,8 +97,6 @@ def verify_pretrained(path: Path, name: str, source: Optional[str] = None) -> No
 
     ``source`` (the URL) names the file in messages when ``path`` is a temporary download.
     """
-    from .build import build_model, zoo_config  # build.py loads weights through this module
-
     label = source or os.fspath(path)
     try:
         checkpoint = load_checkpoint(path)
