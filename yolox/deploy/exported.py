@@ -19,8 +19,7 @@ from torch import nn
 
 from yolox.inference.decode import decode_outputs
 from yolox.inference.predictor import ImageLike, letterbox, read_image
-from yolox.utils.boxes import postprocess
-from yolox.utils.detections import Detections, detections_from_postprocess
+from yolox.utils.detections import Detections, detections_of_batch
 from yolox.utils.errors import UserError
 
 from .runtimes import Runtime, input_hw, open_runtime
@@ -114,15 +113,16 @@ class ExportedPredictor:
             outputs = self.forward(batch)
         else:
             outputs = np.concatenate([self.forward(b[None]) for b in batch])
-        rows = postprocess(
-            torch.from_numpy(outputs), self.num_classes, self.conf, self.nms, self.class_agnostic
+        return detections_of_batch(
+            torch.from_numpy(outputs),
+            ratios,
+            [a.shape[:2] for a in arrays],
+            self.num_classes,
+            self.conf,
+            self.nms,
+            self.class_agnostic,
+            self.class_names,
         )
-        return [
-            detections_from_postprocess(
-                None if r is None else r.numpy(), ratio, a.shape[:2], self.class_names
-            )
-            for r, ratio, a in zip(rows, ratios, arrays)
-        ]
 
 
 def _has_export_metadata(meta: Dict[str, Any]) -> bool:

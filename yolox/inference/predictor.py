@@ -17,8 +17,8 @@ from torch import nn
 
 from yolox.data import ValTransform
 from yolox.data.datasets.image_io import read_image as read_image_file
-from yolox.utils.boxes import letterbox_ratio, postprocess
-from yolox.utils.detections import Detections, detections_from_postprocess
+from yolox.utils.boxes import letterbox_ratio
+from yolox.utils.detections import Detections, detections_of_batch
 from yolox.utils.device import select_device
 from yolox.utils.model_utils import fuse_model
 from yolox.utils.precision import describe_precision, inference_precision, precision_autocast
@@ -179,14 +179,14 @@ class Predictor:
             return []
         tensors, ratios = zip(*(self.preprocess(a) for a in arrays))
         outputs = self.forward(torch.cat(tensors, 0))
-        rows = postprocess(outputs, self.num_classes, self.conf, self.nms, self.class_agnostic)
-        return [
-            detections_from_postprocess(
-                None if r is None else r.cpu().numpy(),
-                ratio,
-                a.shape[:2],
-                self.class_names,
-                clip=self.clip_boxes,
-            )
-            for r, ratio, a in zip(rows, ratios, arrays)
-        ]
+        return detections_of_batch(
+            outputs,
+            ratios,
+            [a.shape[:2] for a in arrays],
+            self.num_classes,
+            self.conf,
+            self.nms,
+            self.class_agnostic,
+            self.class_names,
+            clip=self.clip_boxes,
+        )

@@ -12,7 +12,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-__all__ = ["Detections", "detections_from_postprocess"]
+from .boxes import postprocess
+
+__all__ = ["Detections", "detections_from_postprocess", "detections_of_batch"]
 
 
 @dataclass
@@ -113,3 +115,27 @@ def detections_from_postprocess(
         image_size=size,
         image_id=image_id,
     )
+
+
+def detections_of_batch(
+    outputs: Any,
+    ratios: Sequence[float],
+    image_sizes: Sequence[Tuple[int, int]],
+    num_classes: int,
+    conf: float,
+    nms: float,
+    class_agnostic: bool = False,
+    class_names: Optional[Sequence[str]] = None,
+    clip: bool = True,
+) -> List[Detections]:
+    """One :class:`Detections` per image from a batch's decoded outputs ``[B, N, 5 + C]``
+    (a torch tensor): ``postprocess`` (score threshold, NMS), then
+    :func:`detections_from_postprocess`; the one way both predictors (PyTorch and exported)
+    turn a forward into detections."""
+    rows = postprocess(outputs, num_classes, conf, nms, class_agnostic)
+    return [
+        detections_from_postprocess(
+            None if r is None else r.cpu().numpy(), ratio, size, class_names, clip=clip
+        )
+        for r, ratio, size in zip(rows, ratios, image_sizes)
+    ]
