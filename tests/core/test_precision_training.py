@@ -72,27 +72,6 @@ def test_training_steps_in_the_asked_precision(tmp_path, precision):
     assert all(v.dtype == torch.float32 for v in ckpt["model"].values() if v.is_floating_point())
 
 
-def test_bf16_training_keeps_float32_through_the_warmup(tmp_path):
-    """From initialisation bf16 cost AP (benchmarks/bf16_study.md): warmup steps run in float32."""
-    exp = TinyYoloxExp()
-    exp.output_dir = str(tmp_path)
-    exp.max_epoch, exp.warmup_epochs = 3, 1.5  # 2 steps an epoch: 3 warmup steps of 6
-    trainer = RecordingTrainer(exp, make_args("run", precision="bf16"))
-    steps = []
-    original = trainer.train_one_iter
-
-    def one_step() -> None:
-        before = len(trainer.conv_dtypes)
-        original()
-        steps.append(trainer.conv_dtypes[before])
-
-    trainer.train_one_iter = one_step
-    trainer.train()
-    assert steps == [torch.float32] * 3 + [torch.bfloat16] * 3
-    ckpt = torch.load(tmp_path / "run" / "latest_ckpt.pth", map_location="cpu", weights_only=True)
-    assert ckpt["precision"] == "bf16"
-
-
 def test_the_exp_field_is_the_default_and_auto_follows_the_cpu(tmp_path, monkeypatch):
     import yolox.utils.precision as precision_module
 

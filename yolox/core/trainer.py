@@ -232,21 +232,7 @@ class Trainer:
         and EMA stay float32 either way (autocast only changes what ops compute in)."""
         if self.amp:
             return torch.autocast(device_type=self.device.type, enabled=True)
-        return precision_autocast(self.device, self._step_precision())
-
-    def _step_precision(self) -> str:
-        """bf16 runs in float32 through the LR warmup: at initialisation the gradients explode
-        towards the input (norm ~1e3 on nano) and bf16's rounding turns their direction
-        (cosine 0.03 against float32); from scratch that cost 6-17 AP on the README's quick
-        start (benchmarks/bf16_study.md), and float32 warmup epochs removed it."""
-        if self.precision == "bf16" and self.progress_in_iter < self._warmup_iters:
-            return "fp32"
-        return self.precision
-
-    @property
-    def _warmup_iters(self) -> float:
-        """Iterations of the LR warmup (``warmup_epochs`` x iterations per epoch)."""
-        return float(self.exp.warmup_epochs) * self.max_iter
+        return precision_autocast(self.device, self.precision)
 
     # ------------------------------------------------------------------ hooks
     def before_train(self) -> None:
@@ -255,11 +241,6 @@ class Trainer:
         logger.info(f"device: {self.device}, processes: {self.world_size}, amp: {self.amp}")
         if not self.amp:
             logger.info(describe_precision(self.precision_asked, self.precision, self.device))
-            if self.precision == "bf16" and self.exp.warmup_epochs > 0:
-                logger.info(
-                    f"float32 through the {self.exp.warmup_epochs:g} warmup epochs, bf16 after "
-                    "(bf16 from initialisation costs AP: docs/training.md)"
-                )
             if self.eval_precision != self.precision:
                 logger.info(f"evaluations in {self.eval_precision}, as `eval` runs them")
         if self.exp.seed is not None:
