@@ -63,7 +63,7 @@ from yolox.testing.fixtures import perturb_
 from yolox.testing.official_yolox import OfficialYoloxModel
 from yolox.utils.errors import run_command
 from yolox.utils.model_utils import fuse_model, profile_model
-from yolox.utils.precision import cpu_description
+from yolox.utils.precision import cpu_description, precision_autocast
 from yolox.utils.tables import markdown_table
 from yolox.utils.timing import latency_against_baseline
 
@@ -80,6 +80,11 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--warmup", type=int, default=3, help="untimed runs per variant first")
     parser.add_argument("--threads", type=int, default=2, help="torch (and ORT) CPU threads")
     parser.add_argument("--compile", action="store_true", help="add a torch.compile variant")
+    parser.add_argument(
+        "--bf16",
+        action="store_true",
+        help="add the fast path under bf16 autocast (pays where the CPU has AMX or AVX-512 BF16)",
+    )
     parser.add_argument("--onnx", action="store_true", help="add an ONNX Runtime variant")
     parser.add_argument("--openvino", action="store_true", help="add an OpenVINO fp32 variant")
     parser.add_argument(
@@ -218,6 +223,13 @@ def variants(model: torch.nn.Module, x: torch.Tensor, args) -> Dict[str, tuple]:
     out["+ SPPF pooling"] = (eager(sppf), 0.0)
     channels_last = to_channels_last(copy.deepcopy(sppf))
     out["+ channels-last (fast path)"] = (eager(channels_last), 0.0)
+    if args.bf16:
+
+        def fast_bf16() -> torch.Tensor:
+            with torch.inference_mode(), precision_autocast("cpu", "bf16"):
+                return channels_last(x)
+
+        out["fast path, bf16 autocast"] = (fast_bf16, 0.0)
     if args.compile:
         start = time.perf_counter()
         compiled = optimize_for_inference(
