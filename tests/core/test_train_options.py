@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import warnings
 
 import pytest
 from toy_exp import Exp as ToyExp
@@ -58,6 +59,14 @@ def test_the_parser_defaults_are_the_declared_defaults():
     for option in dataclasses.fields(TrainOptions):  # None on the parser = "not given"
         value = getattr(parsed, option.name)
         assert value is None or value == getattr(TrainOptions(), option.name), option.name
+
+
+@pytest.mark.parametrize("argv", [["-f", "x.py"], ["-f", "x.py", "max_epoch", "2", "-b", "8"]])
+def test_the_train_command_line_parses_without_warnings(argv):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        parsed = parse_command_line(make_train_parser(), argv)
+    assert TrainOptions.from_namespace(parsed).opts == argv[2:4]
 
 
 def test_every_flag_of_the_train_parser_is_a_declared_option():

@@ -73,5 +73,9 @@ def make_train_parser() -> argparse.ArgumentParser:
         help="fail unless every tensor of the -c checkpoint fits the model (fine-tuning)",
     )
     add_overrides_arg(parser)
-    parser.set_defaults(**TrainOptions.defaults())
+    # not for the positional KEY VALUE overrides: argparse's intermixed parsing warns about a
+    # default there and drops it (None already means "no overrides" to TrainOptions)
+    defaults = TrainOptions.defaults()
+    del defaults["opts"]
+    parser.set_defaults(**defaults)
     return parser
