@@ -126,6 +126,19 @@ def test_study_log_holds_the_runs_and_their_training(study):
     assert log.count("epoch: 2/2") >= 4  # the trainers' progress lines reached the study log
 
 
+def test_the_report_names_the_cpu_the_latencies_were_timed_on(study):
+    from yolox.utils.precision import cpu_description
+
+    _, out = study
+    cpu = cpu_description()
+    assert json.loads((out / "costs.json").read_text())["cpu"] == cpu
+    assert json.loads((out / "ablation.json").read_text())["meta"]["latency_cpu"] == cpu
+    legend = next(
+        line for line in (out / "ablation.md").read_text().splitlines() if "Latency:" in line
+    )
+    assert f"forwards of the conv+BN-fused model on {cpu['cpu']} (flags: " in legend
+
+
 def test_plot_exists_and_is_not_blank(study):
     import matplotlib.image
 

@@ -312,8 +312,14 @@ def _num(value: Optional[float], fmt: str) -> str:
 def _latency_legend(meta: Dict[str, Any]) -> str:
     if not meta.get("latency_runs"):
         return "Latency: not measured (--no-latency)."
+    cpu = meta.get("latency_cpu")
+    where = (
+        f"{cpu['cpu']} (flags: {', '.join(cpu['cpu_flags']) or 'none of interest'})"
+        if cpu
+        else "a CPU that costs.json does not name (timed before it recorded one)"
+    )
     return (
-        "Latency: median of batch-1 forwards of the conv+BN-fused model on CPU "
+        f"Latency: median of batch-1 forwards of the conv+BN-fused model on {where} "
         f"({meta['latency_runs']} interleaved runs, {meta.get('latency_threads')} threads); "
         "× baseline: median of the per-round ratios to the baseline."
     )

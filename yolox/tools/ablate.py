@@ -16,7 +16,7 @@ import os
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Dict, Optional, Sequence
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 from loguru import logger
 
@@ -35,6 +35,7 @@ from yolox.utils.cli_args import (
     parse_command_line,
 )
 from yolox.utils.errors import UserError, run_command
+from yolox.utils.precision import cpu_description
 from yolox.utils.values import arg_type, number
 
 __all__ = ["make_parser", "main", "RECOMMENDED_DESIGN_HINT"]
@@ -127,8 +128,11 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _costs(config: Any, args: argparse.Namespace, test_size: Sequence[int]) -> Dict[str, Any]:
-    """Costs of every variant, reused from ``costs.json`` when measured for the same study."""
+def _costs(
+    config: Any, args: argparse.Namespace, test_size: Sequence[int]
+) -> Tuple[Dict[str, Any], Optional[Dict[str, Any]]]:
+    """Costs of every variant, reused from ``costs.json`` when measured for the same study, and
+    the CPU the latencies were timed on (None: not timed, or a file from before it was kept)."""
     from yolox.ablation.costs import measure_costs
     from yolox.ablation.jsonio import read_json, write_json_atomic
     from yolox.ablation.plan import RunKey
@@ -148,7 +152,7 @@ def _costs(config: Any, args: argparse.Namespace, test_size: Sequence[int]) -> D
         stored = read_json(path)
         if stored.get("fingerprint") == fingerprint:
             logger.info(f"ablation: costs reused from {path}")
-            return stored["costs"]
+            return stored["costs"], stored.get("cpu")
     costs = measure_costs(
         lambda v: get_checked_model(build_exp(config, RunKey(v, 0))),
         config.variants,
@@ -158,8 +162,9 @@ def _costs(config: Any, args: argparse.Namespace, test_size: Sequence[int]) -> D
         warmup=args.latency_warmup,
         threads=args.latency_threads,
     )
-    write_json_atomic(path, {"fingerprint": fingerprint, "costs": costs})
-    return costs
+    cpu = None if args.no_latency else cpu_description()
+    write_json_atomic(path, {"fingerprint": fingerprint, "costs": costs, "cpu": cpu})
+    return costs, cpu
 
 
 def _overrides(opts: Optional[Sequence[str]]) -> list:
@@ -223,7 +228,7 @@ def run(args: argparse.Namespace, before_train=None, after_run=None) -> Dict[str
         logger.info(RECOMMENDED_DESIGN_HINT)
     try:  # every variant must build before hours of training start
         base_exp = build_exp(config, RunKey(variants[0], 0))
-        costs = _costs(config, args, base_exp.test_size)
+        costs, latency_cpu = _costs(config, args, base_exp.test_size)
     except UserError as exc:
         raise UserError(f"cannot build the study's models: {exc}") from exc
 
@@ -268,6 +273,7 @@ def run(args: argparse.Namespace, before_train=None, after_run=None) -> Dict[str
         },
         "latency_runs": any_cost.get("latency_runs"),
         "latency_threads": any_cost.get("latency_threads"),
+        "latency_cpu": latency_cpu,
         "metric": study_metric_name(results, settings.last_k),
         "analysis": asdict(settings),
         "learning_check": asdict(check),
