@@ -295,8 +295,12 @@ def run_one(
     config: StudyConfig,
     key: RunKey,
     before_train: Optional[Callable[[RunKey, bool], None]] = None,
+    precision: Optional[str] = None,
 ) -> Dict[str, Any]:
-    """Train (or resume) one run and evaluate its final model; returns its result record."""
+    """Train (or resume) one run and evaluate its final model; returns its result record.
+
+    ``precision``: what :func:`run_study` resolved and checked for the whole study; None
+    resolves and checks it for this run alone."""
     run_dir = config.runs_dir / key.name
     result_path = run_dir / RESULT_FILE
     fingerprint = run_fingerprint(config, key)
@@ -308,8 +312,9 @@ def run_one(
         logger.info(f"ablation: {key.name} already finished, skipped")
         return result
     exp = build_exp(config, key)
-    precision = study_precision(config, exp)
-    check_one_precision(config, [key], precision)
+    if precision is None:
+        precision = study_precision(config, exp)
+        check_one_precision(config, [key], precision)
     run_dir.mkdir(parents=True, exist_ok=True)
     _check_run_config(run_dir, fingerprint, precision)
     resume = (run_dir / LATEST_CKPT).exists()
@@ -385,19 +390,20 @@ def run_study(
     try:
         with deterministic_mode(config.deterministic):
             keys = run_keys(config.variants, config.seeds)
-            if any(not (config.runs_dir / k.name / RESULT_FILE).exists() for k in keys):
+            unfinished = {
+                k.name for k in keys if not (config.runs_dir / k.name / RESULT_FILE).exists()
+            }
+            precision = None
+            if unfinished:
                 precision = study_precision(config, build_exp(config, keys[0]))
                 check_one_precision(config, keys, precision)
-            progress = StudyProgress(
-                total=len(keys),
-                to_train=sum(not (config.runs_dir / k.name / RESULT_FILE).exists() for k in keys),
-            )
+            progress = StudyProgress(total=len(keys), to_train=len(unfinished))
             for index, key in enumerate(keys, start=1):
-                finished = (config.runs_dir / key.name / RESULT_FILE).exists()
+                finished = key.name not in unfinished
                 if not finished:
                     logger.info(f"ablation: {progress.line(index, key.name)}")
                 start = time.perf_counter()
-                result = run_one(config, key, before_train=before_train)
+                result = run_one(config, key, before_train=before_train, precision=precision)
                 if not finished:
                     progress.trained(time.perf_counter() - start)
                 results.append(result)

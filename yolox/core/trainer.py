@@ -98,8 +98,8 @@ class Trainer:
         self.precision = training_precision(self.precision_asked, self.device, self.amp)
         # evaluations follow eval's own rule (auto: float32), so `eval -c` reproduces the logged
         # AP and runs of one study report comparable AP on any CPU
-        self.eval_precision = (
-            "fp16" if self.amp else inference_precision(self.precision_asked, self.device, False)
+        self.eval_precision = inference_precision(
+            self.precision_asked, self.device, fast=False, half=self.amp
         )
         self.use_model_ema: bool = bool(exp.ema)
         self.save_history_ckpt: bool = bool(exp.save_history_ckpt)

@@ -13,27 +13,13 @@ from torch import nn
 
 from yolox.utils.errors import UserError
 
+from . import zoo
 from .pretrained import pretrained_weights
-from .zoo import (
-    ARCH_FIELDS,
-    MODEL_ZOO,
-    ModelConfig,
-    build_model,
-    describe_model,
-    init_yolox_,
-    model_config_differences,
-    zoo_config,
-)
+from .zoo import *  # noqa: F403 (re-exported: official code and ours import these from here)
+from .zoo import MODEL_ZOO, build_model, zoo_config
 
 __all__ = [
-    "ARCH_FIELDS",
-    "ModelConfig",
-    "MODEL_ZOO",
-    "build_model",
-    "describe_model",
-    "init_yolox_",
-    "model_config_differences",
-    "zoo_config",
+    *zoo.__all__,
     "create_yolox_model",
     "yolox_nano",
     "yolox_tiny",
